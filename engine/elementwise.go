@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/asymlab/asym/tensor"
+)
+
+// minElemWork is the number of elements below which elementwise kernels
+// run on one goroutine.
+const minElemWork = 1 << 15
+
+func (c *CPU) each(n int, fn func(lo, hi int)) {
+	c.parallel(n, minElemWork, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// ReLU computes y = max(x, 0).
+func (c *CPU) ReLU(y, x *tensor.Tensor) {
+	y.ResizeLike(x)
+	c.each(len(x.Data), func(lo, hi int) {
+		ys := y.Data[lo:hi]
+		for i, v := range x.Data[lo:hi] {
+			if v > 0 {
+				ys[i] = v
+			} else {
+				ys[i] = 0
+			}
+		}
+	})
+}
+
+// ReLUGrad computes dx = dy·[y > 0].
+func (c *CPU) ReLUGrad(dx, dy, y *tensor.Tensor) {
+	tensor.MustSameShape("ReLUGrad", dy, y)
+	dx.ResizeLike(dy)
+	c.each(len(dy.Data), func(lo, hi int) {
+		ds, out := dy.Data[lo:hi], dx.Data[lo:hi]
+		for i, v := range y.Data[lo:hi] {
+			if v > 0 {
+				out[i] = ds[i]
+			} else {
+				out[i] = 0
+			}
+		}
+	})
+}
+
+// Add computes dst = a + b.
+func (c *CPU) Add(dst, a, b *tensor.Tensor) {
+	tensor.MustSameShape("Add", a, b)
+	dst.ResizeLike(a)
+	c.each(len(a.Data), func(lo, hi int) {
+		as, bs, ds := a.Data[lo:hi], b.Data[lo:hi], dst.Data[lo:hi]
+		for i := range ds {
+			ds[i] = as[i] + bs[i]
+		}
+	})
+}
+
+// Mul computes dst = a ⊙ b.
+func (c *CPU) Mul(dst, a, b *tensor.Tensor) {
+	tensor.MustSameShape("Mul", a, b)
+	dst.ResizeLike(a)
+	c.each(len(a.Data), func(lo, hi int) {
+		as, bs, ds := a.Data[lo:hi], b.Data[lo:hi], dst.Data[lo:hi]
+		for i := range ds {
+			ds[i] = as[i] * bs[i]
+		}
+	})
+}
+
+// Axpy computes y += alpha·x.
+func (c *CPU) Axpy(alpha float32, x, y []float32) {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("engine: Axpy: lengths %d and %d", len(x), len(y)))
+	}
+	c.each(len(x), func(lo, hi int) {
+		ys := y[lo:hi]
+		for i, v := range x[lo:hi] {
+			ys[i] += alpha * v
+		}
+	})
+}
+
+// Scale computes x *= alpha.
+func (c *CPU) Scale(alpha float32, x []float32) {
+	c.each(len(x), func(lo, hi int) {
+		xs := x[lo:hi]
+		for i := range xs {
+			xs[i] *= alpha
+		}
+	})
+}
+
+// Dot returns Σ x_i·y_i in float64 (serial, so reproducible).
+func (c *CPU) Dot(x, y []float32) float64 {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("engine: Dot: lengths %d and %d", len(x), len(y)))
+	}
+	var s float64
+	for i, v := range x {
+		s += float64(v) * float64(y[i])
+	}
+	return s
+}
+
+// AddBias adds b[c] to channel c of y (N, C, S...).
+func (c *CPU) AddBias(y *tensor.Tensor, b []float32) {
+	C := len(b)
+	N, S := bnDims("AddBias", y, C)
+	c.parallel(N, max(1, minElemWork/max(C*S, 1)), func(_, lo, hi int) {
+		for n := lo; n < hi; n++ {
+			for ch, bv := range b {
+				row := y.Data[(n*C+ch)*S : (n*C+ch+1)*S]
+				for i := range row {
+					row[i] += bv
+				}
+			}
+		}
+	})
+}
+
+// BiasGrad computes db[c] = beta·db[c] + Σ_{n,s} dy[n,c,s] (float64 sums).
+func (c *CPU) BiasGrad(db []float32, dy *tensor.Tensor, beta float32) {
+	C := len(db)
+	N, S := bnDims("BiasGrad", dy, C)
+	c.parallel(C, max(1, minElemWork/max(N*S, 1)), func(_, lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var s float64
+			for n := 0; n < N; n++ {
+				for _, v := range dy.Data[(n*C+ch)*S : (n*C+ch+1)*S] {
+					s += float64(v)
+				}
+			}
+			if beta == 0 {
+				db[ch] = float32(s)
+			} else {
+				db[ch] = beta*db[ch] + float32(s)
+			}
+		}
+	})
+}
+
+// SoftmaxCrossEntropy returns the mean loss of softmax(logits) against
+// labels smoothed by eps (target q = (1−eps)·onehot + eps/K) and the number
+// of correct predictions; dlogits (if non-nil) receives (p − q)/N.
+func (c *CPU) SoftmaxCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, eps float32) (float64, int) {
+	if logits.Rank() != 2 || logits.Shape[0] != len(labels) {
+		panic(fmt.Sprintf("engine: SoftmaxCrossEntropy: logits %v with %d labels", logits.Shape, len(labels)))
+	}
+	N, K := logits.Shape[0], logits.Shape[1]
+	if dlogits != nil {
+		dlogits.ResizeLike(logits)
+	}
+	var loss float64
+	correct := 0
+	off := float64(eps) / float64(K)
+	on := 1 - float64(eps) + off
+	for n := 0; n < N; n++ {
+		row := logits.Data[n*K : (n+1)*K]
+		y := int(labels[n])
+		if y < 0 || y >= K {
+			panic(fmt.Sprintf("engine: SoftmaxCrossEntropy: label %d outside [0, %d)", y, K))
+		}
+		mx := row[0]
+		arg := 0
+		for k, v := range row {
+			if v > mx || v != v {
+				mx, arg = v, k
+			}
+		}
+		if arg == y {
+			correct++
+		}
+		var se float64
+		for _, v := range row {
+			se += math.Exp(float64(v - mx))
+		}
+		lse := float64(mx) + math.Log(se)
+		for k, v := range row {
+			q := off
+			if k == y {
+				q = on
+			}
+			if q != 0 {
+				loss -= q * (float64(v) - lse)
+			}
+			if dlogits != nil {
+				p := math.Exp(float64(v) - lse)
+				dlogits.Data[n*K+k] = float32((p - q) / float64(N))
+			}
+		}
+	}
+	return loss / float64(N), correct
+}

@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/asymlab/asym/tensor"
+)
+
+func (g *PoolGeom) check(op string, x *tensor.Tensor) {
+	if x.Rank() != 4 || x.Shape[0] != g.N || x.Shape[1] != g.C || x.Shape[2] != g.H || x.Shape[3] != g.W {
+		panic(fmt.Sprintf("engine: %s: input shape %v, geometry wants [%d %d %d %d]", op, x.Shape, g.N, g.C, g.H, g.W))
+	}
+	if g.OH == 0 {
+		panic("engine: " + op + ": geometry not initialised (call PoolGeom.Init)")
+	}
+}
+
+// minPlanes is the smallest number of planes worth a worker.
+const minPlaneWork = 1 << 14
+
+// MaxPool2d computes max pooling and records the arg-max indices.
+func (c *CPU) MaxPool2d(y *tensor.Tensor, idx *[]int32, x *tensor.Tensor, g *PoolGeom) {
+	g.check("MaxPool2d", x)
+	y.Resize(g.OutShape()...)
+	if cap(*idx) < len(y.Data) {
+		*idx = make([]int32, len(y.Data))
+	}
+	*idx = (*idx)[:len(y.Data)]
+	ix := *idx
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	planes := g.N * g.C
+	c.parallel(planes, max(1, minPlaneWork/max(hw, 1)), func(_, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			xp := x.Data[p*hw : (p+1)*hw]
+			for oh := 0; oh < g.OH; oh++ {
+				h0 := oh*g.StrideH - g.PadH
+				for ow := 0; ow < g.OW; ow++ {
+					w0 := ow*g.StrideW - g.PadW
+					best := float32(math.Inf(-1))
+					bi := -1
+					for kh := max(0, -h0); kh < g.KH && h0+kh < g.H; kh++ {
+						row := (h0 + kh) * g.W
+						for kw := max(0, -w0); kw < g.KW && w0+kw < g.W; kw++ {
+							v := xp[row+w0+kw]
+							if v > best || bi < 0 || v != v {
+								best, bi = v, row+w0+kw
+								if v != v {
+									break
+								}
+							}
+						}
+					}
+					o := p*ohw + oh*g.OW + ow
+					y.Data[o] = best
+					ix[o] = int32(p*hw + bi)
+				}
+			}
+		}
+	})
+}
+
+// MaxPool2dGrad routes dy back to the arg-max positions.
+func (c *CPU) MaxPool2dGrad(dx, dy *tensor.Tensor, idx []int32, g *PoolGeom) {
+	dx.Resize(g.N, g.C, g.H, g.W)
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	c.parallel(g.N*g.C, max(1, minPlaneWork/max(hw, 1)), func(_, lo, hi int) {
+		clear(dx.Data[lo*hw : hi*hw])
+		for o := lo * ohw; o < hi*ohw; o++ {
+			dx.Data[idx[o]] += dy.Data[o]
+		}
+	})
+}
+
+// AvgPool2d computes window means (padding excluded from the count).
+func (c *CPU) AvgPool2d(y, x *tensor.Tensor, g *PoolGeom) {
+	g.check("AvgPool2d", x)
+	y.Resize(g.OutShape()...)
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	c.parallel(g.N*g.C, max(1, minPlaneWork/max(hw, 1)), func(_, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			xp := x.Data[p*hw : (p+1)*hw]
+			for oh := 0; oh < g.OH; oh++ {
+				h0 := oh*g.StrideH - g.PadH
+				h1 := min(h0+g.KH, g.H)
+				h0 = max(h0, 0)
+				for ow := 0; ow < g.OW; ow++ {
+					w0 := ow*g.StrideW - g.PadW
+					w1 := min(w0+g.KW, g.W)
+					w0 = max(w0, 0)
+					var s float32
+					for h := h0; h < h1; h++ {
+						for _, v := range xp[h*g.W+w0 : h*g.W+w1] {
+							s += v
+						}
+					}
+					y.Data[p*ohw+oh*g.OW+ow] = s / float32((h1-h0)*(w1-w0))
+				}
+			}
+		}
+	})
+}
+
+// AvgPool2dGrad spreads every dy evenly over its window.
+func (c *CPU) AvgPool2dGrad(dx, dy *tensor.Tensor, g *PoolGeom) {
+	dx.Resize(g.N, g.C, g.H, g.W)
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	c.parallel(g.N*g.C, max(1, minPlaneWork/max(hw, 1)), func(_, lo, hi int) {
+		clear(dx.Data[lo*hw : hi*hw])
+		for p := lo; p < hi; p++ {
+			dp := dx.Data[p*hw : (p+1)*hw]
+			for oh := 0; oh < g.OH; oh++ {
+				h0 := oh*g.StrideH - g.PadH
+				h1 := min(h0+g.KH, g.H)
+				h0 = max(h0, 0)
+				for ow := 0; ow < g.OW; ow++ {
+					w0 := ow*g.StrideW - g.PadW
+					w1 := min(w0+g.KW, g.W)
+					w0 = max(w0, 0)
+					v := dy.Data[p*ohw+oh*g.OW+ow] / float32((h1-h0)*(w1-w0))
+					for h := h0; h < h1; h++ {
+						row := dp[h*g.W+w0 : h*g.W+w1]
+						for i := range row {
+							row[i] += v
+						}
+					}
+				}
+			}
+		}
+	})
+}

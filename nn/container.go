@@ -1,0 +1,210 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/asymlab/asym/tensor"
+)
+
+// Sequential runs its layers one after another.
+type Sequential struct {
+	name   string
+	Layers []Layer
+}
+
+// NewSequential returns a container of the given layers.
+func NewSequential(name string, layers ...Layer) *Sequential {
+	return &Sequential{name: name, Layers: layers}
+}
+
+// Add appends layers and returns s.
+func (s *Sequential) Add(layers ...Layer) *Sequential {
+	s.Layers = append(s.Layers, layers...)
+	return s
+}
+
+// Name returns the container's name.
+func (s *Sequential) Name() string { return s.name }
+
+// Children returns the layers.
+func (s *Sequential) Children() []Layer { return s.Layers }
+
+// Params returns nil: the parameters belong to the children.
+func (s *Sequential) Params() []*Param { return nil }
+
+// OutShape chains the layers' shapes.
+func (s *Sequential) OutShape(in []int) ([]int, error) {
+	var err error
+	for _, l := range s.Layers {
+		if in, err = l.OutShape(in); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// Forward runs the layers in order.
+func (s *Sequential) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	for _, l := range s.Layers {
+		x = l.Forward(c, x)
+	}
+	return x
+}
+
+// Backward runs the layers' backward passes in reverse order. A layer
+// whose input gradient would be discarded (the layer below is a Discarder,
+// or it is the first layer and needDX is false) is told not to compute it.
+func (s *Sequential) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
+	for i := len(s.Layers) - 1; i >= 0; i-- {
+		need := needDX
+		if i > 0 {
+			need = true
+			if d, ok := s.Layers[i-1].(Discarder); ok && d.DiscardsGradient() {
+				need = false
+			}
+		}
+		dy = s.Layers[i].Backward(c, dy, need)
+		if !need {
+			dy = nil
+		}
+	}
+	return dy
+}
+
+// Residual computes post(branch(x) + shortcut(x)); a nil shortcut is the
+// identity and a nil post is no activation.
+type Residual struct {
+	name     string
+	Branch   *Sequential
+	Shortcut *Sequential
+	Post     Layer
+	sum, dx  tensor.Tensor
+}
+
+// NewResidual returns a residual block.
+func NewResidual(name string, branch, shortcut *Sequential, post Layer) *Residual {
+	return &Residual{name: name, Branch: branch, Shortcut: shortcut, Post: post}
+}
+
+// Name returns the block's name.
+func (r *Residual) Name() string { return r.name }
+
+// Children returns the branch, the shortcut (if any) and the activation.
+func (r *Residual) Children() []Layer {
+	ch := []Layer{r.Branch}
+	if r.Shortcut != nil {
+		ch = append(ch, r.Shortcut)
+	}
+	if r.Post != nil {
+		ch = append(ch, r.Post)
+	}
+	return ch
+}
+
+// Params returns nil.
+func (r *Residual) Params() []*Param { return nil }
+
+// OutShape checks that branch and shortcut agree.
+func (r *Residual) OutShape(in []int) ([]int, error) {
+	b, err := r.Branch.OutShape(in)
+	if err != nil {
+		return nil, err
+	}
+	s := in
+	if r.Shortcut != nil {
+		if s, err = r.Shortcut.OutShape(in); err != nil {
+			return nil, err
+		}
+	}
+	if !tensor.SameShape(b, s) {
+		return nil, fmt.Errorf("nn: %s: branch output %v does not match shortcut output %v", r.name, b, s)
+	}
+	if r.Post != nil {
+		return r.Post.OutShape(b)
+	}
+	return b, nil
+}
+
+// Forward computes the block.
+func (r *Residual) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	b := r.Branch.Forward(c, x)
+	s := x
+	if r.Shortcut != nil {
+		s = r.Shortcut.Forward(c, x)
+	}
+	c.E.Add(&r.sum, b, s)
+	if r.Post != nil {
+		return r.Post.Forward(c, &r.sum)
+	}
+	return &r.sum
+}
+
+// Backward sends δ through both paths and adds their input gradients.
+func (r *Residual) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
+	if r.Post != nil {
+		dy = r.Post.Backward(c, dy, true)
+	}
+	db := r.Branch.Backward(c, dy, needDX)
+	ds := dy
+	if r.Shortcut != nil {
+		ds = r.Shortcut.Backward(c, dy, needDX)
+	}
+	if !needDX {
+		return nil
+	}
+	c.E.Add(&r.dx, db, ds)
+	return &r.dx
+}
+
+// Tap is an identity layer marking a point where direct feedback may
+// enter. With no injector it passes gradients through unchanged. With one,
+// Backward ignores the incoming gradient and returns the injected one.
+type Tap struct {
+	name   string
+	shape  []int // per-sample shape, recorded by OutShape
+	inject Injector
+	d      tensor.Tensor
+}
+
+// NewTap returns a tap.
+func NewTap(name string) *Tap { return &Tap{name: name} }
+
+// Name returns the tap's name.
+func (t *Tap) Name() string { return t.name }
+
+// Params returns nil.
+func (t *Tap) Params() []*Param { return nil }
+
+// OutShape returns in and records the per-sample shape.
+func (t *Tap) OutShape(in []int) ([]int, error) {
+	if len(in) > 0 {
+		t.shape = append([]int(nil), in[1:]...)
+	}
+	return append([]int(nil), in...), nil
+}
+
+// Shape returns the per-sample shape seen by the last shape check.
+func (t *Tap) Shape() []int { return t.shape }
+
+// SetInjector installs (or, with nil, removes) a direct-feedback injector.
+func (t *Tap) SetInjector(f Injector) { t.inject = f }
+
+// DiscardsGradient reports whether an injector is installed.
+func (t *Tap) DiscardsGradient() bool { return t.inject != nil }
+
+// Forward returns x.
+func (t *Tap) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	if c.Train && t.inject != nil {
+		t.d.Resize(x.Shape...)
+	}
+	return x
+}
+
+// Backward returns dy, or the injected gradient.
+func (t *Tap) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
+	if t.inject == nil {
+		return dy
+	}
+	t.inject(c, &t.d)
+	return &t.d
+}

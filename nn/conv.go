@@ -1,0 +1,184 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/asymlab/asym/engine"
+	"github.com/asymlab/asym/tensor"
+)
+
+// ConvSpec describes a Conv2d layer.
+type ConvSpec struct {
+	In, Out          int // channels
+	KH, KW           int // kernel size
+	StrideH, StrideW int // default 1
+	PadH, PadW       int
+	DilH, DilW       int // default 1
+	Groups           int // default 1
+	Bias             bool
+}
+
+// Conv2d is a 2-D convolution (cross-correlation) over NCHW inputs with
+// weights W of shape (Out, In/Groups, KH, KW), like PyTorch's nn.Conv2d.
+type Conv2d struct {
+	name  string
+	Spec  ConvSpec
+	w, b  *Param
+	bw    *Param
+	geom  engine.ConvGeom
+	x     *tensor.Tensor
+	y, dx tensor.Tensor
+	wx    tensor.Tensor
+}
+
+// NewConv2d returns a convolution with weights drawn by init from rng.
+func NewConv2d(name string, s ConvSpec, init Initializer, rng *rand.Rand) *Conv2d {
+	g := engine.ConvGeom{In: s.In, Out: s.Out, KH: s.KH, KW: s.KW, StrideH: s.StrideH, StrideW: s.StrideW,
+		PadH: s.PadH, PadW: s.PadW, DilH: s.DilH, DilW: s.DilW, Groups: s.Groups, H: s.KH, W: s.KW}
+	if s.In <= 0 || s.Out <= 0 || s.KH <= 0 || s.KW <= 0 {
+		panic(fmt.Sprintf("nn: Conv2d %s: bad spec %+v", name, s))
+	}
+	// Pad the probe input so Init checks only channels and kernel.
+	g.H, g.W = g.KH*max(g.DilH, 1)+1, g.KW*max(g.DilW, 1)+1
+	g = g.Init()
+	s.StrideH, s.StrideW, s.DilH, s.DilW, s.Groups = g.StrideH, g.StrideW, g.DilH, g.DilW, g.Groups
+	l := &Conv2d{name: name, Spec: s, geom: g}
+	shape := g.WeightShape()
+	fanIn := shape[1] * shape[2] * shape[3]
+	l.w = newParam(join(name, "weight"), KindWeight, true, shape...)
+	l.w.FanIn = fanIn
+	l.w.Init = func(t *tensor.Tensor, r *rand.Rand) { init(t, r, fanIn) }
+	l.w.Init(l.w.Value, rng)
+	l.bw = l.w
+	if s.Bias {
+		l.b = newParam(join(name, "bias"), KindBias, true, s.Out)
+		TorchUniform(l.b.Value, rng, fanIn)
+	}
+	return l
+}
+
+// Name returns the layer's name.
+func (l *Conv2d) Name() string { return l.name }
+
+// Geom returns the convolution geometry for an input shape.
+func (l *Conv2d) Geom(in []int) (engine.ConvGeom, error) {
+	s := l.Spec
+	if len(in) != 4 || in[1] != s.In {
+		return engine.ConvGeom{}, fmt.Errorf("nn: %s: Conv2d expects input (N, %d, H, W), got %v", l.name, s.In, in)
+	}
+	oh := (in[2]+2*s.PadH-s.DilH*(s.KH-1)-1)/s.StrideH + 1
+	ow := (in[3]+2*s.PadW-s.DilW*(s.KW-1)-1)/s.StrideW + 1
+	if oh <= 0 || ow <= 0 {
+		return engine.ConvGeom{}, fmt.Errorf("nn: %s: input %dx%d is too small for a %dx%d kernel", l.name, in[2], in[3], s.KH, s.KW)
+	}
+	g := l.geom
+	g.N, g.H, g.W = in[0], in[2], in[3]
+	return g.Init(), nil
+}
+
+// OutShape returns (N, Out, OH, OW).
+func (l *Conv2d) OutShape(in []int) ([]int, error) {
+	g, err := l.Geom(in)
+	if err != nil {
+		return nil, err
+	}
+	return g.OutShape(), nil
+}
+
+func (l *Conv2d) geomFor(x *tensor.Tensor) *engine.ConvGeom {
+	if x.Rank() == 4 && l.geom.N == x.Shape[0] && l.geom.H == x.Shape[2] && l.geom.W == x.Shape[3] && x.Shape[1] == l.Spec.In {
+		return &l.geom
+	}
+	g, err := l.Geom(x.Shape)
+	if err != nil {
+		panic(err.Error())
+	}
+	l.geom = g
+	return &l.geom
+}
+
+// Params returns W, the bias if any, and B when it is not W.
+func (l *Conv2d) Params() []*Param {
+	p := []*Param{l.w}
+	if l.b != nil {
+		p = append(p, l.b)
+	}
+	if l.bw != l.w {
+		p = append(p, l.bw)
+	}
+	return p
+}
+
+// Weight returns W.
+func (l *Conv2d) Weight() *Param { return l.w }
+
+// Feedback returns B.
+func (l *Conv2d) Feedback() *Param { return l.bw }
+
+// SetFeedback makes p the layer's backward weights.
+func (l *Conv2d) SetFeedback(p *Param) {
+	tensor.MustSameShape("nn: SetFeedback "+l.name, l.w.Value, p.Value)
+	l.bw = p
+}
+
+// Bias returns the bias or nil.
+func (l *Conv2d) Bias() *Param { return l.b }
+
+// Input returns the last training input.
+func (l *Conv2d) Input() *tensor.Tensor { return l.x }
+
+// Forward computes y = W ⋆ x + b.
+func (l *Conv2d) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	c.E.Conv2d(&l.y, x, l.w.Value, l.geomFor(x))
+	if l.b != nil {
+		c.E.AddBias(&l.y, l.b.Value.Data)
+	}
+	if c.Train {
+		l.x = x
+	}
+	return &l.y
+}
+
+// Backward computes δW = Σ δy ⊗ patch(x), δb and δx = Bᵀ ⋆ δy.
+func (l *Conv2d) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
+	g := l.geomFor(l.x)
+	c.E.Conv2dWeightGrad(l.w.Grad, l.x, dy, g, 1, 0)
+	if l.b != nil {
+		c.E.BiasGrad(l.b.Grad.Data, dy, 0)
+	}
+	if !needDX {
+		return nil
+	}
+	c.E.Conv2dInputGrad(&l.dx, dy, l.bw.Value, g)
+	return &l.dx
+}
+
+// Preactivation returns W ⋆ x of the last training pass (without bias).
+func (l *Conv2d) Preactivation(e engine.Backend) *tensor.Tensor {
+	if l.b == nil {
+		return &l.y
+	}
+	l.wx.CopyFrom(&l.y)
+	neg := make([]float32, len(l.b.Value.Data))
+	for i, v := range l.b.Value.Data {
+		neg[i] = -v
+	}
+	e.AddBias(&l.wx, neg)
+	return &l.wx
+}
+
+// Apply computes dst = M ⋆ x.
+func (l *Conv2d) Apply(e engine.Backend, dst, m, x *tensor.Tensor) {
+	e.Conv2d(dst, x, m, l.geomFor(x))
+}
+
+// ApplyT computes dst = Mᵀ ⋆ v for the geometry of the last input.
+func (l *Conv2d) ApplyT(e engine.Backend, dst, m, v *tensor.Tensor) {
+	e.Conv2dInputGrad(dst, v, m, &l.geom)
+}
+
+// Outer computes dst = beta·dst + alpha·Σ u ⊗ patch(v).
+func (l *Conv2d) Outer(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta float32) {
+	e.Conv2dWeightGrad(dst, v, u, l.geomFor(v), alpha, beta)
+}

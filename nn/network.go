@@ -1,0 +1,134 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/asymlab/asym/tensor"
+)
+
+// Network is a classifier: a root layer mapping inputs of a fixed
+// per-sample shape to logits over Classes, plus the learning-rule bindings
+// of its weight layers.
+type Network struct {
+	// Root is the whole model.
+	Root Layer
+	// In is the per-sample input shape, e.g. [1 28 28].
+	In []int
+	// Classes is the number of outputs.
+	Classes int
+
+	weights  []WeightLayer
+	taps     []*Tap
+	bindings []binding
+	byName   map[string]WeightLayer
+}
+
+type binding struct {
+	l  WeightLayer
+	fb Feedback
+}
+
+// NewNetwork checks that root maps inputs of shape in to Classes logits and
+// that names are unique, and returns the network.
+func NewNetwork(root Layer, in []int, classes int) (*Network, error) {
+	n := &Network{Root: root, In: append([]int(nil), in...), Classes: classes, byName: map[string]WeightLayer{}}
+	out, err := root.OutShape(append([]int{1}, in...))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) != 2 || out[1] != classes {
+		return nil, fmt.Errorf("nn: model output %v is not (N, %d)", out, classes)
+	}
+	names := map[string]bool{}
+	var dup error
+	Walk(root, func(l Layer) {
+		for _, p := range l.Params() {
+			if names[p.Name] {
+				dup = errors.Join(dup, fmt.Errorf("nn: duplicate parameter name %q", p.Name))
+			}
+			names[p.Name] = true
+		}
+		if w, ok := l.(WeightLayer); ok {
+			n.weights = append(n.weights, w)
+			n.byName[w.Name()] = w
+		}
+		if t, ok := l.(*Tap); ok {
+			n.taps = append(n.taps, t)
+		}
+	})
+	if dup != nil {
+		return nil, dup
+	}
+	return n, nil
+}
+
+// CheckInput returns an error if a batch of shape (N, In...) does not fit.
+func (n *Network) CheckInput(shape []int) error {
+	if len(shape) != len(n.In)+1 || !tensor.SameShape(shape[1:], n.In) {
+		return fmt.Errorf("nn: data of shape %v does not fit a model built for inputs %v", shape[1:], n.In)
+	}
+	return nil
+}
+
+// WeightLayers returns the weight layers in forward order.
+func (n *Network) WeightLayers() []WeightLayer { return n.weights }
+
+// WeightLayer returns the weight layer called name, or nil.
+func (n *Network) WeightLayer(name string) WeightLayer { return n.byName[name] }
+
+// Taps returns the direct-feedback taps in forward order.
+func (n *Network) Taps() []*Tap { return n.taps }
+
+// Params returns every parameter and buffer in forward order, backward
+// weights included.
+func (n *Network) Params() []*Param {
+	var ps []*Param
+	Walk(n.Root, func(l Layer) { ps = append(ps, l.Params()...) })
+	return ps
+}
+
+// Bind attaches a rule's feedback to a weight layer (replacing any earlier
+// binding of that layer). A nil fb removes the binding.
+func (n *Network) Bind(l WeightLayer, fb Feedback) {
+	for i, b := range n.bindings {
+		if b.l == l {
+			if fb == nil {
+				n.bindings = append(n.bindings[:i], n.bindings[i+1:]...)
+			} else {
+				n.bindings[i].fb = fb
+			}
+			return
+		}
+	}
+	if fb != nil {
+		n.bindings = append(n.bindings, binding{l, fb})
+	}
+}
+
+// Forward computes the logits for x.
+func (n *Network) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	return n.Root.Forward(c, x)
+}
+
+// Backward runs the backward pass from dlogits, the gradient of the loss
+// with respect to the logits: it lets every bound rule prepare its B, runs
+// the layers' backward passes, and lets every rule write B's gradient.
+func (n *Network) Backward(c *Ctx, dlogits *tensor.Tensor) {
+	c.Err = dlogits
+	for _, b := range n.bindings {
+		b.fb.Prepare(c, b.l)
+	}
+	n.Root.Backward(c, dlogits, false)
+	for _, b := range n.bindings {
+		b.fb.Update(c, b.l)
+	}
+}
+
+// UpdateFeedback runs only the rules' Update step (used while the task
+// loss is delayed and only B learns). It needs a training Forward first.
+func (n *Network) UpdateFeedback(c *Ctx) {
+	for _, b := range n.bindings {
+		b.fb.Update(c, b.l)
+	}
+}

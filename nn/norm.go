@@ -1,0 +1,92 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/asymlab/asym/tensor"
+)
+
+// BatchNorm normalises each channel of an (N, C) or (N, C, H, W) input
+// (BatchNorm1d / BatchNorm2d). In training it uses batch statistics and
+// updates the running ones as r ← (1−m)·r + m·batch (unbiased variance for
+// the running estimate, as in PyTorch); in evaluation it uses the running
+// statistics.
+type BatchNorm struct {
+	name     string
+	C        int
+	Eps      float32
+	Momentum float32
+
+	gamma, beta       *Param
+	runMean, runVar   *Param
+	mean, vr, invStd  []float32
+	x                 *tensor.Tensor
+	y, dx             tensor.Tensor
+}
+
+// NewBatchNorm returns a batch normalisation over c channels with γ = 1 (or
+// 0 if zeroGamma, for the last BN of a residual branch), β = 0, eps 1e-5 and
+// momentum 0.1.
+func NewBatchNorm(name string, c int, zeroGamma bool) *BatchNorm {
+	l := &BatchNorm{name: name, C: c, Eps: 1e-5, Momentum: 0.1,
+		mean: make([]float32, c), vr: make([]float32, c), invStd: make([]float32, c)}
+	l.gamma = newParam(join(name, "weight"), KindNorm, true, c)
+	l.beta = newParam(join(name, "bias"), KindNorm, true, c)
+	l.runMean = newParam(join(name, "running_mean"), KindBuffer, false, c)
+	l.runVar = newParam(join(name, "running_var"), KindBuffer, false, c)
+	if !zeroGamma {
+		l.gamma.Value.Fill(1)
+	}
+	l.runVar.Value.Fill(1)
+	return l
+}
+
+// Name returns the layer's name.
+func (l *BatchNorm) Name() string { return l.name }
+
+// OutShape returns in after checking the channel count.
+func (l *BatchNorm) OutShape(in []int) ([]int, error) {
+	if (len(in) != 2 && len(in) != 4) || in[1] != l.C {
+		return nil, fmt.Errorf("nn: %s: BatchNorm expects (N, %d) or (N, %d, H, W), got %v", l.name, l.C, l.C, in)
+	}
+	return append([]int(nil), in...), nil
+}
+
+// Params returns γ, β, the running mean and the running variance.
+func (l *BatchNorm) Params() []*Param { return []*Param{l.gamma, l.beta, l.runMean, l.runVar} }
+
+// Gamma returns the scale parameter γ.
+func (l *BatchNorm) Gamma() *Param { return l.gamma }
+
+// Forward normalises x.
+func (l *BatchNorm) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	if x.Rank() < 2 || x.Shape[1] != l.C {
+		panic(fmt.Sprintf("nn: %s: BatchNorm expects %d channels, got %v", l.name, l.C, x.Shape))
+	}
+	if !c.Train {
+		c.E.BatchNormInfer(&l.y, x, l.gamma.Value.Data, l.beta.Value.Data, l.runMean.Value.Data, l.runVar.Value.Data, l.Eps)
+		return &l.y
+	}
+	c.E.BatchNormTrain(&l.y, x, l.gamma.Value.Data, l.beta.Value.Data, l.mean, l.vr, l.invStd, l.Eps)
+	l.x = x
+	m := x.Len() / l.C
+	unbias := float32(1)
+	if m > 1 {
+		unbias = float32(m) / float32(m-1)
+	}
+	rm, rv := l.runMean.Value.Data, l.runVar.Value.Data
+	for i := range rm {
+		rm[i] = (1-l.Momentum)*rm[i] + l.Momentum*l.mean[i]
+		rv[i] = (1-l.Momentum)*rv[i] + l.Momentum*l.vr[i]*unbias
+	}
+	return &l.y
+}
+
+// Backward computes δγ, δβ and δx of the training-mode normalisation.
+func (l *BatchNorm) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
+	c.E.BatchNormGrad(&l.dx, l.gamma.Grad.Data, l.beta.Grad.Data, dy, l.x, l.gamma.Value.Data, l.mean, l.invStd)
+	if !needDX {
+		return nil
+	}
+	return &l.dx
+}
