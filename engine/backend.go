@@ -12,17 +12,17 @@ import (
 // (N, Out, OH, OW) with OH = (H + 2·PadH − DilH·(KH−1) − 1)/StrideH + 1, and
 // likewise OW.
 type ConvGeom struct {
-	N, In, H, W            int // input batch, channels, height, width
-	Out                    int // output channels
-	KH, KW                 int // kernel size
-	StrideH, StrideW       int
-	PadH, PadW             int
-	DilH, DilW             int
-	Groups                 int
-	OH, OW                 int // output height and width, set by Init
-	colRows, outPerGroup   int
-	inPerGroup, positions  int
-	pointwise              bool
+	N, In, H, W           int // input batch, channels, height, width
+	Out                   int // output channels
+	KH, KW                int // kernel size
+	StrideH, StrideW      int
+	PadH, PadW            int
+	DilH, DilW            int
+	Groups                int
+	OH, OW                int // output height and width, set by Init
+	colRows, outPerGroup  int
+	inPerGroup, positions int
+	pointwise             bool
 }
 
 // Init validates the geometry, fills in OH and OW and returns g. Zero

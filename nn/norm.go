@@ -17,11 +17,11 @@ type BatchNorm struct {
 	Eps      float32
 	Momentum float32
 
-	gamma, beta       *Param
-	runMean, runVar   *Param
-	mean, vr, invStd  []float32
-	x                 *tensor.Tensor
-	y, dx             tensor.Tensor
+	gamma, beta      *Param
+	runMean, runVar  *Param
+	mean, vr, invStd []float32
+	x                *tensor.Tensor
+	y, dx            tensor.Tensor
 }
 
 // NewBatchNorm returns a batch normalisation over c channels with γ = 1 (or
