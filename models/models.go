@@ -1,0 +1,276 @@
+package models
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/asymlab/asym/nn"
+)
+
+// Spec describes a model.
+type Spec struct {
+	// Arch is the architecture: "mlp", "convnet", "resnet" (CIFAR style,
+	// depth 6n+2), "resnet20", "resnet32", "resnet44", "resnet56",
+	// "resnet110", "resnet18", "resnet34", "resnet50", "resnet101" or
+	// "resnet152".
+	Arch string
+	// In is the per-sample input shape (C, H, W).
+	In []int
+	// Classes is the number of outputs.
+	Classes int
+	// Hidden lists the MLP's hidden widths (default [256 128]) or, for the
+	// ConvNet, its two conv widths and its hidden FC width (default
+	// [32 64 128]).
+	Hidden []int
+	// Depth is the depth of a CIFAR-style "resnet" (6n+2).
+	Depth int
+	// Width multiplies the channel counts of ResNets (default 1).
+	Width float64
+	// Dropout is the dropout probability before the classifier of the MLP
+	// and ConvNet (default 0).
+	Dropout float64
+	// BatchNorm adds BatchNorm1d after every hidden Linear of the MLP.
+	BatchNorm bool
+	// Init names the initializer of weights: "he" (default), "lecun"
+	// (the official code's truncated normal) or "torch".
+	Init string
+	// Stem selects the ImageNet-style ResNet stem: "imagenet" (7×7/2 conv
+	// and 3×3/2 max pool, the default) or "small" (3×3/1 conv, no pool), for
+	// small images.
+	Stem string
+	// ZeroInitResidual sets γ = 0 in the last BatchNorm of every residual
+	// branch.
+	ZeroInitResidual bool
+}
+
+var arches = []string{"mlp", "convnet", "resnet", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
+	"resnet18", "resnet34", "resnet50", "resnet101", "resnet152"}
+
+// Names returns the accepted architecture names.
+func Names() []string { return append([]string(nil), arches...) }
+
+// Build constructs the network described by s with weights drawn from rng.
+func Build(s Spec, rng *rand.Rand) (*nn.Network, error) {
+	if len(s.In) != 3 || s.In[0] <= 0 || s.In[1] <= 0 || s.In[2] <= 0 {
+		return nil, fmt.Errorf("models: input shape %v is not (C, H, W)", s.In)
+	}
+	if s.Classes < 2 {
+		return nil, fmt.Errorf("models: classes = %d, want at least 2", s.Classes)
+	}
+	if s.Width == 0 {
+		s.Width = 1
+	}
+	if s.Width < 0 {
+		return nil, fmt.Errorf("models: width = %v, want > 0", s.Width)
+	}
+	if s.Dropout < 0 || s.Dropout >= 1 {
+		return nil, fmt.Errorf("models: dropout = %v, want in [0, 1)", s.Dropout)
+	}
+	if s.Init == "" {
+		s.Init = "he"
+	}
+	init, err := nn.InitializerByName(s.Init)
+	if err != nil {
+		return nil, fmt.Errorf("models: init: %w", err)
+	}
+	b := &builder{s: s, init: init, rng: rng}
+	var root nn.Layer
+	arch := strings.ToLower(s.Arch)
+	switch {
+	case arch == "mlp":
+		root, err = b.mlp()
+	case arch == "convnet":
+		root, err = b.convnet()
+	case arch == "resnet":
+		root, err = b.cifarResNet(s.Depth)
+	case strings.HasPrefix(arch, "resnet"):
+		d, _ := strconv.Atoi(strings.TrimPrefix(arch, "resnet"))
+		switch d {
+		case 20, 32, 44, 56, 110:
+			root, err = b.cifarResNet(d)
+		case 18, 34, 50, 101, 152:
+			root, err = b.imagenetResNet(d)
+		default:
+			err = errArch(s.Arch)
+		}
+	default:
+		err = errArch(s.Arch)
+	}
+	if err != nil {
+		return nil, err
+	}
+	net, err := nn.NewNetwork(root, s.In, s.Classes)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s on input %v: %w", s.Arch, s.In, err)
+	}
+	return net, nil
+}
+
+func errArch(a string) error {
+	n := Names()
+	sort.Strings(n)
+	return fmt.Errorf("models: unknown architecture %q; valid: %s", a, strings.Join(n, ", "))
+}
+
+type builder struct {
+	s    Spec
+	init nn.Initializer
+	rng  *rand.Rand
+}
+
+func (b *builder) conv(name string, in, out, k, stride, pad int) *nn.Conv2d {
+	return nn.NewConv2d(name, nn.ConvSpec{In: in, Out: out, KH: k, KW: k, StrideH: stride, StrideW: stride, PadH: pad, PadW: pad}, b.init, b.rng)
+}
+
+func (b *builder) linear(name string, in, out int) *nn.Linear {
+	return nn.NewLinear(name, in, out, true, b.init, b.rng)
+}
+
+func (b *builder) mlp() (nn.Layer, error) {
+	hidden := b.s.Hidden
+	if len(hidden) == 0 {
+		hidden = []int{256, 128}
+	}
+	seq := nn.NewSequential("", nn.NewFlatten("flatten"))
+	in := b.s.In[0] * b.s.In[1] * b.s.In[2]
+	for i, h := range hidden {
+		if h <= 0 {
+			return nil, fmt.Errorf("models: mlp hidden width %d at position %d, want > 0", h, i)
+		}
+		name := fmt.Sprintf("fc%d", i+1)
+		seq.Add(b.linear(name, in, h))
+		if b.s.BatchNorm {
+			seq.Add(nn.NewBatchNorm(fmt.Sprintf("bn%d", i+1), h, false))
+		}
+		seq.Add(nn.NewReLU(fmt.Sprintf("relu%d", i+1)))
+		if b.s.Dropout > 0 {
+			seq.Add(nn.NewDropout(fmt.Sprintf("drop%d", i+1), b.s.Dropout))
+		}
+		seq.Add(nn.NewTap(name + ".tap"))
+		in = h
+	}
+	seq.Add(b.linear(fmt.Sprintf("fc%d", len(hidden)+1), in, b.s.Classes))
+	return seq, nil
+}
+
+func (b *builder) convnet() (nn.Layer, error) {
+	h := b.s.Hidden
+	if len(h) == 0 {
+		h = []int{32, 64, 128}
+	}
+	if len(h) != 3 || h[0] <= 0 || h[1] <= 0 || h[2] <= 0 {
+		return nil, fmt.Errorf("models: convnet hidden = %v, want three positive widths (conv1, conv2, fc)", h)
+	}
+	c, hh, ww := b.s.In[0], b.s.In[1], b.s.In[2]
+	if hh < 4 || ww < 4 {
+		return nil, fmt.Errorf("models: convnet needs images of at least 4×4, got %d×%d", hh, ww)
+	}
+	seq := nn.NewSequential("",
+		b.conv("conv1", c, h[0], 3, 1, 1), nn.NewBatchNorm("bn1", h[0], false), nn.NewReLU("relu1"),
+		nn.NewMaxPool2d("pool1", 2, 2, 0), nn.NewTap("conv1.tap"),
+		b.conv("conv2", h[0], h[1], 3, 1, 1), nn.NewBatchNorm("bn2", h[1], false), nn.NewReLU("relu2"),
+		nn.NewMaxPool2d("pool2", 2, 2, 0), nn.NewTap("conv2.tap"),
+		nn.NewFlatten("flatten"))
+	flat := h[1] * (hh / 2 / 2) * (ww / 2 / 2)
+	seq.Add(b.linear("fc1", flat, h[2]), nn.NewReLU("relu3"))
+	if b.s.Dropout > 0 {
+		seq.Add(nn.NewDropout("drop", b.s.Dropout))
+	}
+	seq.Add(nn.NewTap("fc1.tap"), b.linear("fc2", h[2], b.s.Classes))
+	return seq, nil
+}
+
+func (b *builder) width(c int) int { return max(1, int(float64(c)*b.s.Width+0.5)) }
+
+// basicBlock is the two-3×3-conv residual block of ResNet-18/34 and the
+// CIFAR ResNets, with a 1×1 projection shortcut when the shape changes.
+func (b *builder) basicBlock(name string, in, out, stride int) nn.Layer {
+	branch := nn.NewSequential(name+".branch",
+		b.conv(name+".conv1", in, out, 3, stride, 1), nn.NewBatchNorm(name+".bn1", out, false), nn.NewReLU(name+".relu1"),
+		b.conv(name+".conv2", out, out, 3, 1, 1), nn.NewBatchNorm(name+".bn2", out, b.s.ZeroInitResidual))
+	return nn.NewResidual(name, branch, b.shortcut(name, in, out, stride), nn.NewReLU(name+".relu"))
+}
+
+// bottleneck is the 1×1-3×3-1×1 block of ResNet-50/101/152 (stride on the
+// 3×3 conv, as in torchvision).
+func (b *builder) bottleneck(name string, in, mid, stride int) nn.Layer {
+	out := mid * 4
+	branch := nn.NewSequential(name+".branch",
+		b.conv(name+".conv1", in, mid, 1, 1, 0), nn.NewBatchNorm(name+".bn1", mid, false), nn.NewReLU(name+".relu1"),
+		b.conv(name+".conv2", mid, mid, 3, stride, 1), nn.NewBatchNorm(name+".bn2", mid, false), nn.NewReLU(name+".relu2"),
+		b.conv(name+".conv3", mid, out, 1, 1, 0), nn.NewBatchNorm(name+".bn3", out, b.s.ZeroInitResidual))
+	return nn.NewResidual(name, branch, b.shortcut(name, in, out, stride), nn.NewReLU(name+".relu"))
+}
+
+func (b *builder) shortcut(name string, in, out, stride int) *nn.Sequential {
+	if in == out && stride == 1 {
+		return nil
+	}
+	return nn.NewSequential(name+".downsample",
+		b.conv(name+".downsample.0", in, out, 1, stride, 0), nn.NewBatchNorm(name+".downsample.1", out, false))
+}
+
+func (b *builder) cifarResNet(depth int) (nn.Layer, error) {
+	if depth < 8 || (depth-2)%6 != 0 {
+		return nil, fmt.Errorf("models: CIFAR-style resnet depth %d is not 6n+2 (8, 14, 20, 32, 44, 56, 110, ...)", depth)
+	}
+	n := (depth - 2) / 6
+	w := []int{b.width(16), b.width(32), b.width(64)}
+	seq := nn.NewSequential("",
+		b.conv("conv1", b.s.In[0], w[0], 3, 1, 1), nn.NewBatchNorm("bn1", w[0], false), nn.NewReLU("relu"), nn.NewTap("conv1.tap"))
+	in := w[0]
+	for st := 0; st < 3; st++ {
+		for i := 0; i < n; i++ {
+			stride := 1
+			if st > 0 && i == 0 {
+				stride = 2
+			}
+			name := fmt.Sprintf("layer%d.%d", st+1, i)
+			seq.Add(b.basicBlock(name, in, w[st], stride), nn.NewTap(name+".tap"))
+			in = w[st]
+		}
+	}
+	seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.linear("fc", in, b.s.Classes))
+	return seq, nil
+}
+
+func (b *builder) imagenetResNet(depth int) (nn.Layer, error) {
+	blocks := map[int][]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}, 152: {3, 8, 36, 3}}[depth]
+	bottle := depth >= 50
+	w0 := b.width(64)
+	seq := nn.NewSequential("")
+	switch b.s.Stem {
+	case "", "imagenet":
+		seq.Add(b.conv("conv1", b.s.In[0], w0, 7, 2, 3), nn.NewBatchNorm("bn1", w0, false), nn.NewReLU("relu"),
+			nn.NewMaxPool2d("maxpool", 3, 2, 1))
+	case "small":
+		seq.Add(b.conv("conv1", b.s.In[0], w0, 3, 1, 1), nn.NewBatchNorm("bn1", w0, false), nn.NewReLU("relu"))
+	default:
+		return nil, fmt.Errorf("models: stem %q; valid: imagenet, small", b.s.Stem)
+	}
+	seq.Add(nn.NewTap("conv1.tap"))
+	in := w0
+	for st := 0; st < 4; st++ {
+		mid := b.width(64 << st)
+		for i := 0; i < blocks[st]; i++ {
+			stride := 1
+			if st > 0 && i == 0 {
+				stride = 2
+			}
+			name := fmt.Sprintf("layer%d.%d", st+1, i)
+			if bottle {
+				seq.Add(b.bottleneck(name, in, mid, stride))
+				in = mid * 4
+			} else {
+				seq.Add(b.basicBlock(name, in, mid, stride))
+				in = mid
+			}
+			seq.Add(nn.NewTap(name + ".tap"))
+		}
+	}
+	seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.linear("fc", in, b.s.Classes))
+	return seq, nil
+}

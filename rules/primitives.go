@@ -1,0 +1,161 @@
+package rules
+
+import (
+	"github.com/asymlab/asym/nn"
+	"github.com/asymlab/asym/tensor"
+)
+
+// Coeffs weights the five regularization primitives of Kunin et al.
+// (2020) (see the package documentation for their formulas):
+//
+//	R = Decay·‖B‖² − Amp·E[yᵀBx] + Null·E‖Bᵀy‖² + Sparse·E‖Bx‖² − Self·Σ W⊙B
+//
+// so that
+//
+//	∇_B R = 2·Decay·B − Amp·E[y xᵀ] + 2·Null·E[y (Bᵀy)ᵀ] + 2·Sparse·E[(Bx) xᵀ] − Self·W.
+type Coeffs struct {
+	Decay, Amp, Null, Sparse, Self float64
+}
+
+// PrimitiveNames lists the primitives in the order of [Coeffs].
+var PrimitiveNames = []string{"decay", "amp", "null", "sparse", "self"}
+
+// regularizer is the per-layer feedback of every rule defined by a
+// regularizer: it computes ∇_B R with the layer's own linear operators, so
+// one formula serves dense and convolutional layers. Terms are fused so
+// that the common rules need a single Outer product (a product the size of
+// the weight gradient): Amp and Sparse share one output-space signal
+// u = 2·Sparse·(Bx) − Amp·y, and Amp and Null one input-space signal
+// v = 2·Null·(Bᵀy) − Amp·x.
+type regularizer struct {
+	k Coeffs
+	b *nn.Param
+	// noiseStd > 0 replaces x by N(0, noiseStd²) noise and y by W times it
+	// (the mirror phase of Akrout et al. 2019).
+	noiseStd float64
+	seed, id uint64
+
+	bx, z, sig, xn, yn tensor.Tensor
+}
+
+func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *regularizer {
+	b := env.NewFeedbackParam(l, true)
+	l.SetFeedback(b)
+	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name())}
+}
+
+// Prepare does nothing: B is a trained parameter.
+func (r *regularizer) Prepare(*nn.Ctx, nn.WeightLayer) {}
+
+// inputs returns the x and y the regularizer sees.
+func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) {
+	x = l.Input()
+	if r.noiseStd == 0 {
+		return x, l.Preactivation(c.E)
+	}
+	rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365))
+	r.xn.ResizeLike(x)
+	tensor.FillNormal(&r.xn, rng, r.noiseStd)
+	l.Apply(c.E, &r.yn, l.Weight().Value, &r.xn)
+	return &r.xn, &r.yn
+}
+
+// Update writes ∇_B R into B.Grad.
+func (r *regularizer) Update(c *nn.Ctx, l nn.WeightLayer) {
+	x, y := r.inputs(c, l)
+	e := c.E
+	g := r.b.Grad
+	B, W := r.b.Value, l.Weight().Value
+	inv := 1 / float32(x.Shape[0])
+	k := r.k
+	outer := false
+	if k.Null != 0 && k.Sparse == 0 {
+		// v = 2·Null·Bᵀy − Amp·x; ∇ += E[y vᵀ].
+		l.ApplyT(e, &r.z, B, y)
+		r.sig.ResizeLike(&r.z)
+		copy(r.sig.Data, r.z.Data)
+		e.Scale(float32(2*k.Null), r.sig.Data)
+		if k.Amp != 0 {
+			e.Axpy(float32(-k.Amp), x.Data, r.sig.Data)
+		}
+		l.Outer(e, g, y, &r.sig, inv, 0)
+		outer = true
+	} else {
+		if k.Amp != 0 || k.Sparse != 0 {
+			// u = 2·Sparse·Bx − Amp·y; ∇ += E[u xᵀ].
+			r.sig.ResizeLike(y)
+			if k.Sparse != 0 {
+				l.Apply(e, &r.bx, B, x)
+				copy(r.sig.Data, r.bx.Data)
+				e.Scale(float32(2*k.Sparse), r.sig.Data)
+			} else {
+				clear(r.sig.Data)
+			}
+			if k.Amp != 0 {
+				e.Axpy(float32(-k.Amp), y.Data, r.sig.Data)
+			}
+			l.Outer(e, g, &r.sig, x, inv, 0)
+			outer = true
+		}
+		if k.Null != 0 {
+			l.ApplyT(e, &r.z, B, y)
+			beta := float32(0)
+			if outer {
+				beta = 1
+			}
+			l.Outer(e, g, y, &r.z, 2*float32(k.Null)*inv, beta)
+			outer = true
+		}
+	}
+	if !outer {
+		clear(g.Data)
+	}
+	if k.Decay != 0 {
+		e.Axpy(float32(2*k.Decay), B.Data, g.Data)
+	}
+	if k.Self != 0 {
+		e.Axpy(float32(-k.Self), W.Data, g.Data)
+	}
+}
+
+// Loss returns R on the last batch, with the constants of the official
+// code included (Decay adds ‖W‖² and Sparse adds E‖Wx‖²), so that for
+// example symmetric alignment's default reads α‖W − B‖².
+func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
+	x, y := r.inputs(c, l)
+	e := c.E
+	B, W := r.b.Value, l.Weight().Value
+	n := float64(x.Shape[0])
+	k := r.k
+	var R float64
+	if k.Decay != 0 {
+		R += k.Decay * (e.Dot(B.Data, B.Data) + e.Dot(W.Data, W.Data))
+	}
+	if k.Self != 0 {
+		R -= k.Self * e.Dot(W.Data, B.Data)
+	}
+	if k.Amp != 0 || k.Sparse != 0 {
+		l.Apply(e, &r.bx, B, x)
+		if k.Amp != 0 {
+			R -= k.Amp * e.Dot(y.Data, r.bx.Data) / n
+		}
+		if k.Sparse != 0 {
+			R += k.Sparse * (e.Dot(r.bx.Data, r.bx.Data) + e.Dot(y.Data, y.Data)) / n
+		}
+	}
+	if k.Null != 0 {
+		l.ApplyT(e, &r.z, B, y)
+		R += k.Null * e.Dot(r.z.Data, r.z.Data) / n
+	}
+	return R
+}
+
+// hashString returns a stable 64-bit FNV-1a hash.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

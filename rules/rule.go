@@ -1,0 +1,257 @@
+package rules
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/asymlab/asym/nn"
+	"github.com/asymlab/asym/tensor"
+)
+
+// Rule is a learning rule for backward weights.
+type Rule interface {
+	// Name returns the registered name of the rule.
+	Name() string
+	// Bind attaches the rule to one weight layer: it gives the layer the
+	// backward weights the rule needs (see [Env.NewFeedbackParam]) and
+	// returns the per-layer [nn.Feedback] the network calls every step.
+	Bind(l nn.WeightLayer, env *Env) (nn.Feedback, error)
+}
+
+// NetworkRule is implemented by rules that also act on the network as a
+// whole (direct feedback alignment installs injectors at the taps).
+type NetworkRule interface {
+	Rule
+	// BindNetwork is called once, after Bind has been called for every
+	// selected layer.
+	BindNetwork(net *nn.Network, env *Env) error
+}
+
+// Objective is implemented by per-layer feedbacks that minimise a
+// regularizer: Loss returns R(B; x, W, y) on the last training batch.
+type Objective interface {
+	Loss(c *nn.Ctx, l nn.WeightLayer) float64
+}
+
+// Env is what a rule may use when binding.
+type Env struct {
+	// Rand draws initial backward weights and fixed random matrices.
+	Rand *rand.Rand
+	// Seed is the run seed (per-step randomness uses tensor.NewRand(Seed,
+	// tensor.Mix(step, ...))).
+	Seed uint64
+	// WeightDecay is the weight decay applied to W by the optimizer.
+	WeightDecay float64
+	// BInit is how B starts: "independent" (a fresh draw from W's
+	// initializer, the default) or "copy" (B = W).
+	BInit string
+	// BScale multiplies the initial B (default 1).
+	BScale float64
+	// state collects the tensors rules keep besides B.
+	state []*nn.Param
+}
+
+// NewFeedbackParam returns a new backward-weight parameter for l,
+// initialised as Env says; trainable makes the optimizer update it.
+func (e *Env) NewFeedbackParam(l nn.WeightLayer, trainable bool) *nn.Param {
+	w := l.Weight()
+	p := &nn.Param{Name: strings.TrimSuffix(w.Name, "weight") + "backward_weight", Kind: nn.KindFeedback,
+		Value: tensor.New(w.Value.Shape...), Init: w.Init, FanIn: w.FanIn}
+	if trainable {
+		p.Grad = tensor.New(w.Value.Shape...)
+	}
+	switch {
+	case e.BInit == "copy" || w.Init == nil:
+		copy(p.Value.Data, w.Value.Data)
+	default:
+		w.Init(p.Value, e.Rand)
+	}
+	if e.BScale != 0 && e.BScale != 1 {
+		for i := range p.Value.Data {
+			p.Value.Data[i] *= float32(e.BScale)
+		}
+	}
+	return p
+}
+
+// AddState records a tensor the rule keeps (fixed random matrices,
+// scales): it is saved in checkpoints and synchronised across processes.
+func (e *Env) AddState(p *nn.Param) { e.state = append(e.state, p) }
+
+// Options select where a rule applies and how B starts.
+type Options struct {
+	// Layers selects weight layers: "all" (default), "hidden" (all but the
+	// last weight layer, which then stays exact backprop), or a
+	// comma-separated list of layer names or path.Match globs.
+	Layers string
+	// Exclude is a comma-separated list of names or globs to leave exact.
+	Exclude string
+	// BInit is "independent" (default) or "copy".
+	BInit string
+	// BScale multiplies the initial B (default 1).
+	BScale float64
+}
+
+// Bound is the result of [Apply].
+type Bound struct {
+	// Rule is the rule applied.
+	Rule Rule
+	// Layers are the layers the rule was bound to, with their feedbacks.
+	Layers []nn.WeightLayer
+	// Feedbacks[i] belongs to Layers[i].
+	Feedbacks []nn.Feedback
+	// State lists the rule's tensors besides the B's (already part of the
+	// network's parameters).
+	State []*nn.Param
+}
+
+// Select returns the weight layers of net chosen by opts.
+func Select(net *nn.Network, opts Options) ([]nn.WeightLayer, error) {
+	all := net.WeightLayers()
+	sel := strings.TrimSpace(opts.Layers)
+	var out []nn.WeightLayer
+	switch sel {
+	case "", "all":
+		out = append(out, all...)
+	case "hidden":
+		if len(all) > 0 {
+			out = append(out, all[:len(all)-1]...)
+		}
+	default:
+		pats, err := patterns(sel)
+		if err != nil {
+			return nil, err
+		}
+		used := make([]bool, len(pats))
+		for _, l := range all {
+			for i, p := range pats {
+				if ok, _ := path.Match(p, l.Name()); ok {
+					out = append(out, l)
+					used[i] = true
+					break
+				}
+			}
+		}
+		for i, u := range used {
+			if !u {
+				return nil, fmt.Errorf("rules: layers: %q matches no weight layer; the model's weight layers are: %s", pats[i], layerNames(all))
+			}
+		}
+	}
+	if opts.Exclude != "" {
+		pats, err := patterns(opts.Exclude)
+		if err != nil {
+			return nil, err
+		}
+		kept := out[:0]
+		for _, l := range out {
+			skip := false
+			for _, p := range pats {
+				if ok, _ := path.Match(p, l.Name()); ok {
+					skip = true
+				}
+			}
+			if !skip {
+				kept = append(kept, l)
+			}
+		}
+		out = kept
+	}
+	return out, nil
+}
+
+func patterns(s string) ([]string, error) {
+	var ps []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("rules: layers: bad pattern %q: %w", p, err)
+		}
+		ps = append(ps, p)
+	}
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("rules: layers: empty selection %q", s)
+	}
+	return ps, nil
+}
+
+func layerNames(ls []nn.WeightLayer) string {
+	var n []string
+	for _, l := range ls {
+		n = append(n, l.Name())
+	}
+	return strings.Join(n, ", ")
+}
+
+// Apply binds r to the layers of net selected by opts. env supplies the
+// randomness and the optimizer's weight decay; its BInit and BScale are
+// taken from opts.
+func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
+	switch opts.BInit {
+	case "", "independent", "copy":
+	default:
+		return nil, fmt.Errorf("rules: b_init %q; valid: independent, copy", opts.BInit)
+	}
+	if opts.BScale < 0 {
+		return nil, fmt.Errorf("rules: b_scale %v, want ≥ 0", opts.BScale)
+	}
+	env.BInit, env.BScale = opts.BInit, opts.BScale
+	if _, ok := r.(NetworkRule); ok {
+		switch strings.TrimSpace(opts.Layers) {
+		case "", "all", "hidden":
+		default:
+			return nil, fmt.Errorf("rules: %s acts on every hidden block of the model; layers = %q is not supported (use all or hidden)", r.Name(), opts.Layers)
+		}
+	}
+	layers, err := Select(net, opts)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bound{Rule: r}
+	for _, l := range layers {
+		fb, err := r.Bind(l, env)
+		if err != nil {
+			return nil, fmt.Errorf("rules: %s on %s: %w", r.Name(), l.Name(), err)
+		}
+		if fb != nil {
+			net.Bind(l, fb)
+		}
+		b.Layers = append(b.Layers, l)
+		b.Feedbacks = append(b.Feedbacks, fb)
+	}
+	if nr, ok := r.(NetworkRule); ok {
+		if err := nr.BindNetwork(net, env); err != nil {
+			return nil, fmt.Errorf("rules: %s: %w", r.Name(), err)
+		}
+	}
+	b.State = env.state
+	return b, nil
+}
+
+// Loss returns the sum over bound layers of the rule's regularizer on the
+// last training batch (0 for rules without one).
+func (b *Bound) Loss(c *nn.Ctx) float64 {
+	s := 0.0
+	for i, fb := range b.Feedbacks {
+		if o, ok := fb.(Objective); ok {
+			s += o.Loss(c, b.Layers[i])
+		}
+	}
+	return s
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for n := range m {
+		k = append(k, n)
+	}
+	sort.Strings(k)
+	return k
+}
