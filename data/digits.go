@@ -46,36 +46,23 @@ func ParseDigitsCSV(r io.Reader) (*Memory, error) {
 	if err != nil {
 		return nil, err
 	}
-	const fields = digitsSide*digitsSide + 1
-	sc := bufio.NewScanner(r)
+	er := &errReader{r: r}
+	sc := bufio.NewScanner(er)
 	sc.Buffer(make([]byte, 0, 512), 512) // a valid row has at most 64·3+2 bytes
 	var pix []uint8
 	var labels []int32
 	line := 0
 	for sc.Scan() {
 		line++
-		row := strings.TrimSuffix(sc.Text(), "\r")
-		f := 0
-		for field := range strings.SplitSeq(row, ",") {
-			if f++; f > fields {
-				return nil, fmt.Errorf("line %d: %w: more than %d fields", line, ErrBadCSV, fields)
-			}
-			v, ok := smallUint(field)
-			switch {
-			case !ok:
-				return nil, fmt.Errorf("line %d, field %d: %w: %.10q is not a number of 1 to 3 decimal digits", line, f, ErrBadCSV, field)
-			case f == fields && v >= digitsClasses:
-				return nil, fmt.Errorf("line %d, field %d: %w: label %d, want 0..%d", line, f, ErrLabelRange, v, digitsClasses-1)
-			case f == fields:
-				labels = append(labels, int32(v))
-			case v > digitsMaxValue:
-				return nil, fmt.Errorf("line %d, field %d: %w: value %d, want 0..%d", line, f, ErrBadCSV, v, digitsMaxValue)
-			default:
-				pix = append(pix, uint8(v))
-			}
-		}
-		if f != fields {
-			return nil, fmt.Errorf("line %d: %w: %d fields, want %d", line, ErrBadCSV, f, fields)
+		field, err := parseDigitsRow(strings.TrimSuffix(sc.Text(), "\r"), &pix, &labels)
+		switch {
+		case err == nil:
+		case er.err != nil: // the scanner passes on the part of a line read before a read error
+			return nil, fmt.Errorf("line %d: %w", line, readErr(er.err))
+		case field > 0:
+			return nil, fmt.Errorf("line %d, field %d: %w", line, field, err)
+		default:
+			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -88,6 +75,53 @@ func ParseDigitsCSV(r io.Reader) (*Memory, error) {
 		return nil, fmt.Errorf("%w: no rows", ErrBadCSV)
 	}
 	return NewMemory([]int{1, digitsSide, digitsSide}, digitsClasses, pix, labels), nil
+}
+
+// parseDigitsRow appends the values and the label of a row to pix and
+// labels. On error it also returns the number of the field at fault, or 0
+// if the error concerns the whole row.
+func parseDigitsRow(row string, pix *[]uint8, labels *[]int32) (field int, err error) {
+	const fields = digitsSide*digitsSide + 1
+	if row == "" {
+		return 0, fmt.Errorf("%w: empty line", ErrBadCSV)
+	}
+	f := 0
+	for s := range strings.SplitSeq(row, ",") {
+		if f++; f > fields {
+			return 0, fmt.Errorf("%w: more than %d fields", ErrBadCSV, fields)
+		}
+		v, ok := smallUint(s)
+		switch {
+		case !ok:
+			return f, fmt.Errorf("%w: %.10q is not a number of 1 to 3 decimal digits", ErrBadCSV, s)
+		case f == fields && v >= digitsClasses:
+			return f, fmt.Errorf("%w: label %d, want 0..%d", ErrLabelRange, v, digitsClasses-1)
+		case f == fields:
+			*labels = append(*labels, int32(v))
+		case v > digitsMaxValue:
+			return f, fmt.Errorf("%w: value %d, want 0..%d", ErrBadCSV, v, digitsMaxValue)
+		default:
+			*pix = append(*pix, uint8(v))
+		}
+	}
+	if f != fields {
+		return 0, fmt.Errorf("%w: %d fields, want %d", ErrBadCSV, f, fields)
+	}
+	return 0, nil
+}
+
+// errReader records the first error of its reader other than io.EOF.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // smallUint parses 1 to 3 decimal digits.

@@ -190,11 +190,9 @@ func LoadIDX(imagesPath, labelsPath string, classes int) (*Memory, error) {
 	return NewMemory([]int{1, dims[1], dims[2]}, classes, pix, labels), nil
 }
 
-// IDXFiles holds the base names of the four files of an MNIST-format data
-// set: training images and labels, test images and labels. In a directory,
-// each may also carry a ".gz" suffix or a '.' in place of the '-' before
-// "idx" (train-images.idx3-ubyte).
-var IDXFiles = [4]string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
+// idxFiles holds the base names of the four files of an MNIST-format data
+// set: training images and labels, test images and labels.
+var idxFiles = [4]string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
 
 // findIDX returns the path of the file base in dir, under any of its
 // accepted names.
@@ -210,11 +208,14 @@ func findIDX(dir, base string) (string, error) {
 }
 
 // LoadIDXDir reads the training and test splits of an MNIST-format data set
-// (MNIST, Fashion-MNIST) from the files [IDXFiles] in dir, decoding the two
-// splits in parallel.
+// (MNIST, Fashion-MNIST) from dir, which must hold the files
+// train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte
+// and t10k-labels-idx1-ubyte, each possibly with a ".gz" suffix or a '.'
+// in place of the '-' before "idx" (train-images.idx3-ubyte). It decodes the
+// two splits in parallel (see [LoadIDX]).
 func LoadIDXDir(dir string, classes int) (train, test *Memory, err error) {
 	var paths [4]string
-	for i, base := range IDXFiles {
+	for i, base := range idxFiles {
 		if paths[i], err = findIDX(dir, base); err != nil {
 			return nil, nil, err
 		}

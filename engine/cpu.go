@@ -20,7 +20,6 @@ type workerScratch struct {
 	cols    []float32 // im2col columns
 	tmp     []float32 // gathered outputs / gradients
 	partial []float32 // per-worker weight-gradient accumulator
-	f64     []float64
 }
 
 // NewCPU returns a CPU backend that splits work over threads goroutines
@@ -44,13 +43,6 @@ func grow(s []float32, n int) []float32 {
 		return s[:n]
 	}
 	return make([]float32, n)
-}
-
-func grow64(s []float64, n int) []float64 {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]float64, n)
 }
 
 // split returns the half-open range of items [lo, hi) that worker w of nw
@@ -131,8 +123,12 @@ const minGemmWork = 1 << 16
 
 // MatMul computes c = alpha·op(a)·op(b) + beta·c, splitting the rows of c
 // over workers (or its columns when c has fewer rows than workers). Each
-// element of c is computed by one worker, so the result does not depend on
-// the number of threads.
+// element of c is computed by one worker and the split depends only on the
+// sizes and the number of threads, so the result is reproducible for a
+// given thread count. It may differ in the last bits between thread counts:
+// a BLAS rounds a product differently depending on the shape of the
+// sub-product it is given (gonum sums A·Bᵀ in blocks of 64 only for large
+// products, OpenBLAS picks different kernels).
 func (c *CPU) MatMul(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, cm []float32) {
 	lda, ldb := k, n
 	if transA {
@@ -145,7 +141,7 @@ func (c *CPU) MatMul(transA, transB bool, m, n, k int, alpha float32, a, b []flo
 		panic("engine: MatMul: c too short")
 	}
 	work := m * n * max(k, 1)
-	if c.threads == 1 || work < minGemmWork {
+	if c.threads == 1 || work < minGemmWork || k == 0 { // k = 0: a or b may be empty, not sliceable
 		gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cm, n)
 		return
 	}

@@ -205,7 +205,7 @@ func bad(field string, value any, rule string) error {
 	if s, ok := value.(string); ok {
 		value = fmt.Sprintf("%q", s)
 	}
-	return fmt.Errorf("%w: %s = %v %s", ErrConfig, field, value, rule)
+	return fmt.Errorf("%w: %s = %v: %s", ErrConfig, field, value, rule)
 }
 
 func list(names []string) string {

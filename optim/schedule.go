@@ -131,7 +131,7 @@ func (s Schedule) check(prefix string, c Clock) []error {
 			errs = append(errs, bad(f("gamma"), s.Gamma, "must be a finite number > 0 (e.g. 0.1)"))
 		}
 		if len(s.Milestones) == 0 {
-			errs = append(errs, bad(f("milestones"), "[]", "must list at least one time for the step schedule (e.g. [30, 60, 80])"))
+			errs = append(errs, bad(f("milestones"), s.Milestones, "must list at least one time for the step schedule (e.g. [30, 60, 80])"))
 		}
 		for i, m := range s.Milestones {
 			if !(m > 0) || math.IsInf(m, 0) || (i > 0 && !(m > s.Milestones[i-1])) {
@@ -143,10 +143,10 @@ func (s Schedule) check(prefix string, c Clock) []error {
 		}
 	} else {
 		if len(s.Milestones) > 0 {
-			errs = append(errs, bad(f("milestones"), fmt.Sprint(s.Milestones), "are only used by the \"step\" schedule; remove them or set "+f("name")+" to \"step\""))
+			errs = append(errs, bad(f("milestones"), s.Milestones, "only the \"step\" schedule uses milestones; remove them or set "+f("name")+" to \"step\""))
 		}
 		if s.Gamma != 0 {
-			errs = append(errs, bad(f("gamma"), s.Gamma, "is only used by the \"step\" schedule; remove it or set "+f("name")+" to \"step\""))
+			errs = append(errs, bad(f("gamma"), s.Gamma, "only the \"step\" schedule uses gamma; remove it or set "+f("name")+" to \"step\""))
 		}
 	}
 	if s.Name == ScheduleCosine {
@@ -157,7 +157,7 @@ func (s Schedule) check(prefix string, c Clock) []error {
 			errs = append(errs, bad("clock.total_steps", c.TotalSteps, "must be > 0 for the cosine schedule"))
 		}
 	} else if s.Floor != 0 {
-		errs = append(errs, bad(f("floor"), s.Floor, "is only used by the \"cosine\" schedule; remove it or set "+f("name")+" to \"cosine\""))
+		errs = append(errs, bad(f("floor"), s.Floor, "only the \"cosine\" schedule uses floor; remove it or set "+f("name")+" to \"cosine\""))
 	}
 	if !finiteNonNeg(s.Warmup) {
 		errs = append(errs, bad(f("warmup"), s.Warmup, "must be a finite number >= 0"))

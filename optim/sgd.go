@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
@@ -159,9 +160,27 @@ func NewGroups(groups []Group, clock Clock, seed uint64) (*SGD, error) {
 // the learning rate of step [SGD.Steps], and then advances the step
 // counter. Grad is not modified. Step does not allocate. It panics if a
 // gradient's size no longer matches its parameter's.
-func (o *SGD) Step() {
+func (o *SGD) Step() { o.step1(nil) }
+
+// StepGroups is Step restricted to the groups whose indices are given
+// (e.g. [FeedbackGroup] while the task loss is delayed and only B learns):
+// the other groups keep their values and momentum. The step counter
+// advances as for Step.
+func (o *SGD) StepGroups(groups ...int) {
+	for _, g := range groups {
+		if g < 0 || g >= len(o.groups) {
+			panic(fmt.Sprintf("optim: StepGroups: no group %d", g))
+		}
+	}
+	o.step1(groups)
+}
+
+func (o *SGD) step1(only []int) {
 	t := o.step
 	for gi := range o.groups {
+		if only != nil && !slices.Contains(only, gi) {
+			continue
+		}
 		g := &o.groups[gi]
 		lr := o.lr(g)
 		lr32 := float32(lr)

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/asymlab/asym/blas"
+	"github.com/asymlab/asym/train"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitDiverged    = 3
+	ExitInterrupted = 130
+)
+
+// usageError marks errors that are the user's (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// IO bundles the streams of a command.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// ErrTTY reports whether Err is a terminal (live progress).
+	ErrTTY bool
+}
+
+// Main runs the asym command line with args and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s := &IO{In: stdin, Out: stdout, Err: stderr}
+	if f, ok := stderr.(*os.File); ok {
+		s.ErrTTY = term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
+	}
+	root := newRoot(s)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "asym: %v\n", err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case errors.Is(err, train.ErrInterrupted):
+		return ExitInterrupted
+	case errors.Is(err, train.ErrDiverged):
+		return ExitDiverged
+	case errors.As(err, &ue), errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+func newRoot(s *IO) *cobra.Command {
+	var blasName string
+	root := &cobra.Command{
+		Use:   "asym",
+		Short: "Train neural networks with credit assignment that needs no weight symmetry",
+		Long: `asym trains MLPs, ConvNets and ResNets with learning rules that send errors
+backward through learned or random backward weights B instead of the
+transpose of the forward weights (Kunin et al., ICML 2020, arXiv 2003.01513).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			name := blasName
+			if !cmd.Flags().Changed("blas") {
+				name = os.Getenv("ASYM_BLAS")
+			}
+			if err := blas.Use(name); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&blasName, "blas", "auto", "BLAS implementation: auto, go, openblas (env ASYM_BLAS)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+	root.AddCommand(newTrainCmd(s), newEvalCmd(s), newBenchCmd(s), newRulesCmd(s), newVersionCmd(s))
+	return root
+}
+
+// Version returns the module version from the build information.
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func newVersionCmd(s *IO) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version and build settings",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(s.Out, "asym %s (BLAS: %s; available: %v)\n", Version(), blas.CurrentName(), blas.Names())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,35 @@
+// Package train runs asym's training: it builds the model, binds the
+// learning rule, feeds the data, steps the optimizer, evaluates, logs
+// metrics, and writes and resumes checkpoints.
+//
+// # Overview
+//
+// A [Config] (TOML, decoded strictly) describes a run. [New] builds a
+// [Trainer] from it; [Trainer.Run] trains until the configured number of
+// epochs, a context cancellation (SIGINT/SIGTERM in the CLI) or a
+// divergence. Every run writes into its directory:
+//
+//	config.toml         the effective configuration
+//	metrics.jsonl       one JSON object per epoch (and per alignment log)
+//	latest.safetensors  the newest checkpoint (atomically replaced)
+//	step-N.safetensors  the last few numbered checkpoints
+//	summary.json        the final summary
+//
+// # Determinism
+//
+// Every random draw derives from the run seed: initial weights and backward
+// weights from fixed streams, data order from (seed, epoch), augmentation
+// from (seed, epoch, position), dropout masks and per-step rule draws from
+// (seed, step). The same seed and thread count therefore give bit-identical
+// weights, and a run resumed from a checkpoint (which stores weights,
+// backward weights, batch-norm statistics, rule state, optimizer state and
+// the position in the data) ends bit-identical to an uninterrupted one.
+//
+// # Errors
+//
+// Configuration errors wrap [ErrConfig]; a divergence (NaN or Inf in the
+// loss, a gradient or a weight) stops the run at the step it happens with
+// an error wrapping [ErrDiverged] that names the step and the parameter,
+// leaving the last good checkpoint in place; an interruption saves a
+// checkpoint and returns an error wrapping [ErrInterrupted].
+package train

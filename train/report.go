@@ -1,0 +1,66 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Progress describes the run after one step.
+type Progress struct {
+	Epoch, Epochs  int // current epoch (0-based) and total
+	Batch, Batches int // batches done in this epoch and per epoch
+	Step           int64
+	Loss, Acc      float64 // of the last batch
+	ImagesPerS     float64 // training throughput in this epoch
+	Remaining      time.Duration
+}
+
+// EpochMetrics is one line of metrics.jsonl.
+type EpochMetrics struct {
+	Kind       string  `json:"kind"`
+	Epoch      int     `json:"epoch"`
+	Step       int64   `json:"step"`
+	LR         float64 `json:"lr"`
+	TrainLoss  float64 `json:"train_loss"`
+	TrainAcc   float64 `json:"train_acc"`
+	TestLoss   float64 `json:"test_loss"`
+	TestAcc    float64 `json:"test_acc"`
+	EpochS     float64 `json:"epoch_s"`
+	ImagesPerS float64 `json:"images_per_s"`
+}
+
+// Reporter receives a run's progress.
+type Reporter interface {
+	// Step is called after every training step.
+	Step(p Progress)
+	// Epoch is called after every epoch's evaluation.
+	Epoch(m EpochMetrics)
+}
+
+func (t *Trainer) writeMetrics(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := t.metrics.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("train: writing metrics: %w", err)
+	}
+	return nil
+}
+
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,402 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/asymlab/asym/data"
+	"github.com/asymlab/asym/engine"
+	"github.com/asymlab/asym/models"
+	"github.com/asymlab/asym/nn"
+	"github.com/asymlab/asym/optim"
+	"github.com/asymlab/asym/rules"
+	"github.com/asymlab/asym/tensor"
+)
+
+// Errors returned by a run.
+var (
+	// ErrInterrupted is returned when the context is cancelled; a
+	// checkpoint has been saved.
+	ErrInterrupted = errors.New("train: interrupted")
+	// ErrDiverged is wrapped by divergence errors (NaN or Inf).
+	ErrDiverged = optim.ErrDiverged
+	// ErrRunExists is returned when the run directory already holds a run
+	// and the run is not a resume.
+	ErrRunExists = errors.New("train: run directory already holds a run")
+)
+
+// RNG streams derived from the run seed.
+const (
+	streamModel = 1
+	streamRule  = 2
+)
+
+// Trainer holds a run: the model, its rule bindings, the optimizer, the
+// data and the position in training.
+type Trainer struct {
+	// Cfg is the effective configuration.
+	Cfg Config
+	// Net is the model.
+	Net *nn.Network
+	// Bound is the learning rule bound to the model.
+	Bound *rules.Bound
+	// Opt updates W, biases, normalisation parameters and trained B's.
+	Opt *optim.SGD
+	// E is the compute backend.
+	E engine.Backend
+	// TrainSet and TestSet are the data.
+	TrainSet, TestSet data.Dataset
+	// Info describes the data set.
+	Info data.Info
+	// Reporter receives progress (nil: silent).
+	Reporter Reporter
+
+	loader, evalLoader *data.Loader
+	evalCfg            data.Config
+	stepsPerEpoch      int
+	delaySteps         int64
+	step               int64 // optimizer steps done
+	epoch, batch       int   // position of the next batch
+	sums               epochSums
+	best               float64
+	trainTime          time.Duration
+	imagesSeen         int64
+	dl                 tensor.Tensor
+	state              []*nn.Param
+	metrics            *os.File
+}
+
+// epochSums accumulate the training metrics of the current epoch.
+type epochSums struct {
+	Loss    float64 `json:"loss"`
+	Correct int64   `json:"correct"`
+	Count   int64   `json:"count"`
+	Seconds float64 `json:"seconds"`
+}
+
+// New builds a trainer from cfg: it opens the data, builds the model, binds
+// the rule and creates the optimizer. It writes nothing to disk.
+func New(cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN()}
+	var err error
+	t.TrainSet, t.TestSet, t.Info, err = data.Open(cfg.Data.Name, cfg.Data.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Data.TrainLimit > 0 {
+		t.TrainSet = data.Take(t.TrainSet, cfg.Data.TrainLimit)
+	}
+	if cfg.Data.TestLimit > 0 {
+		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
+	}
+	seed := cfg.Run.Seed
+	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
+	if err != nil {
+		return nil, fmt.Errorf("%w: model: %v", ErrConfig, err)
+	}
+	rule, err := rules.New(cfg.Rule.Name, cfg.Rule.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: rule: %v", ErrConfig, err)
+	}
+	env := &rules.Env{Rand: tensor.NewRand(seed, streamRule), Seed: seed, WeightDecay: cfg.Optim.WeightDecay}
+	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
+		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale}, env)
+	if err != nil {
+		return nil, fmt.Errorf("%w: rule: %v", ErrConfig, err)
+	}
+	t.state = append(t.Net.Params(), t.Bound.State...)
+
+	dcfg := data.Config{BatchSize: cfg.Data.Batch, Shuffle: true, DropLast: false, Seed: seed, Norm: t.Info.Norm,
+		Augment: data.Augment{Pad: cfg.Data.CropPad, FlipH: cfg.Data.Flip}, Workers: cfg.Data.Workers}
+	if t.loader, err = data.NewLoader(t.TrainSet, dcfg); err != nil {
+		return nil, err
+	}
+	ecfg := dcfg
+	ecfg.Shuffle, ecfg.Augment = false, data.Augment{}
+	if cfg.Data.EvalBatch > 0 {
+		ecfg.BatchSize = cfg.Data.EvalBatch
+	}
+	t.evalCfg = ecfg
+	if t.evalLoader, err = data.NewLoader(t.TestSet, ecfg); err != nil {
+		return nil, err
+	}
+	t.stepsPerEpoch = t.loader.NumBatches()
+	t.delaySteps = int64(math.Round(cfg.Rule.DelayEpochs * float64(t.stepsPerEpoch)))
+	ocfg, err := cfg.optimConfig(int64(t.stepsPerEpoch), int64(t.stepsPerEpoch*cfg.Run.Epochs))
+	if err != nil {
+		return nil, fmt.Errorf("%w: optim: %v", ErrConfig, err)
+	}
+	ocfg.Seed = seed
+	if t.Opt, err = optim.New(t.Net.Params(), ocfg); err != nil {
+		return nil, fmt.Errorf("%w: optim: %v", ErrConfig, err)
+	}
+	return t, nil
+}
+
+func (c Config) modelSpec(in []int, classes int) models.Spec {
+	m := c.Model
+	return models.Spec{Arch: m.Arch, In: in, Classes: classes, Hidden: m.Hidden, Depth: m.Depth, Width: m.Width,
+		Dropout: m.Dropout, BatchNorm: m.BatchNorm, Init: m.Init, Stem: m.Stem, ZeroInitResidual: m.ZeroInitResidual}
+}
+
+// optimConfig maps the config onto the optimizer's.
+func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
+	o := c.Optim
+	main := optim.Settings{Method: o.Method, LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov, WeightDecay: o.WeightDecay,
+		Schedule: optim.Schedule{Name: o.Schedule, Unit: optim.UnitEpoch, Milestones: o.Milestones, Gamma: o.Gamma,
+			Floor: o.Floor, Warmup: o.Warmup}}
+	fb := main
+	if f := o.Feedback; f != nil {
+		if f.LR != nil {
+			fb.LR = *f.LR
+		}
+		if f.Momentum != nil {
+			fb.Momentum = *f.Momentum
+		}
+		if f.Nesterov != nil {
+			fb.Nesterov = *f.Nesterov
+		}
+		if f.WeightDecay != nil {
+			fb.WeightDecay = *f.WeightDecay
+			fb.DecayKinds = []string{nn.KindFeedback.String()}
+		}
+		if f.Schedule != nil {
+			fb.Schedule.Name = *f.Schedule
+		}
+	}
+	if c.Rule.NoiseDist != "" {
+		fb.Noise = optim.Noise{Distribution: c.Rule.NoiseDist, Variance: c.Rule.NoiseVariance}
+	}
+	cfg := optim.Config{Main: main, Feedback: &fb, Clock: optim.Clock{StepsPerEpoch: stepsPerEpoch, TotalSteps: total}}
+	return cfg, cfg.Validate()
+}
+
+// StepsPerEpoch returns the number of optimizer steps in one epoch.
+func (t *Trainer) StepsPerEpoch() int { return t.stepsPerEpoch }
+
+// Step returns the number of optimizer steps done.
+func (t *Trainer) Step() int64 { return t.step }
+
+// Epoch returns the current epoch (0-based) and the index of the next batch
+// in it.
+func (t *Trainer) Epoch() (epoch, batch int) { return t.epoch, t.batch }
+
+// TrainStep runs one training step on a batch: forward, loss, backward
+// (with the rule's updates of B) and the optimizer. It returns the batch
+// loss and number of correct predictions, or a divergence error naming the
+// step and the parameter.
+func (t *Trainer) TrainStep(x *tensor.Tensor, labels []int32) (float64, int, error) {
+	c := &nn.Ctx{E: t.E, Train: true, Seed: t.Cfg.Run.Seed, Step: uint64(t.step)}
+	logits := t.Net.Forward(c, x)
+	loss, correct := t.E.SoftmaxCrossEntropy(&t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, correct, fmt.Errorf("%w: step %d: the loss is %v", ErrDiverged, t.step, loss)
+	}
+	if t.step < t.delaySteps {
+		t.Net.UpdateFeedback(c)
+		t.Opt.StepGroups(optim.FeedbackGroup)
+	} else {
+		t.Net.Backward(c, &t.dl)
+		t.Opt.Step()
+	}
+	if err := optim.CheckFinite(t.step, t.Opt.Params()); err != nil {
+		return loss, correct, err
+	}
+	t.step++
+	return loss, correct, nil
+}
+
+// Evaluate returns the mean loss and the accuracy of the model on ds.
+func (t *Trainer) Evaluate(ds data.Dataset) (loss, acc float64, err error) {
+	l := t.evalLoader
+	if ds != t.TestSet {
+		if l, err = data.NewLoader(ds, t.evalCfg); err != nil {
+			return 0, 0, err
+		}
+	}
+	c := &nn.Ctx{E: t.E, Train: false}
+	var sum float64
+	var correct, n int
+	for b, err := range l.Ordered() {
+		if err != nil {
+			return 0, 0, err
+		}
+		logits := t.Net.Forward(c, b.X)
+		bl, bc := t.E.SoftmaxCrossEntropy(nil, logits, b.Labels, 0)
+		sum += bl * float64(len(b.Labels))
+		correct += bc
+		n += len(b.Labels)
+	}
+	if n == 0 {
+		return 0, 0, fmt.Errorf("train: evaluation set is empty")
+	}
+	return sum / float64(n), float64(correct) / float64(n), nil
+}
+
+// Summary is the result of a run.
+type Summary struct {
+	TestAcc     float64 `json:"test_acc"`
+	TestLoss    float64 `json:"test_loss"`
+	BestTestAcc float64 `json:"best_test_acc"`
+	TrainLoss   float64 `json:"train_loss"`
+	TrainAcc    float64 `json:"train_acc"`
+	Epochs      int     `json:"epochs"`
+	Steps       int64   `json:"steps"`
+	ImagesPerS  float64 `json:"images_per_s"`
+	WallS       float64 `json:"wall_s"`
+	RunDir      string  `json:"run_dir"`
+	Model       string  `json:"model"`
+	Data        string  `json:"data"`
+	Rule        string  `json:"rule"`
+	Seed        uint64  `json:"seed"`
+	Threads     int     `json:"threads"`
+}
+
+// DefaultDir returns runs/<time>-<arch>-<data>-<rule> for a new run, with
+// a numeric suffix if that directory exists already.
+func DefaultDir(cfg Config, now time.Time) string {
+	base := filepath.Join("runs", fmt.Sprintf("%s-%s-%s-%s", now.Format("20060102-150405"),
+		strings.ToLower(cfg.Model.Arch), cfg.Data.Name, cfg.Rule.Name))
+	dir := base
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return dir
+		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// Run trains until the configured number of epochs (or MaxSteps), writing
+// into the run directory dir. If resume is false, dir must not hold an
+// earlier run. It returns the summary, or an error wrapping ErrInterrupted
+// (a checkpoint was saved), ErrDiverged (the last good checkpoint is
+// kept) or another failure.
+func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
+	if err := t.prepareDir(dir); err != nil {
+		return nil, err
+	}
+	defer t.metrics.Close()
+	start := time.Now()
+	cfg := t.Cfg
+	var lastTrainLoss, lastTrainAcc, testLoss, testAcc float64
+	for t.epoch < cfg.Run.Epochs {
+		epochStart := time.Now()
+		for b, err := range t.loader.Epoch(t.epoch, t.batch) {
+			if err != nil {
+				return nil, err
+			}
+			if ctx.Err() != nil {
+				if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
+					return nil, fmt.Errorf("%w (and the checkpoint failed: %v)", ErrInterrupted, err)
+				}
+				return nil, fmt.Errorf("%w at step %d; resume with --resume --run-dir %s", ErrInterrupted, t.step, dir)
+			}
+			stepStart := time.Now()
+			loss, correct, err := t.TrainStep(b.X, b.Labels)
+			if err != nil {
+				return nil, t.divergence(err, dir)
+			}
+			d := time.Since(stepStart)
+			t.trainTime += d
+			n := len(b.Labels)
+			t.imagesSeen += int64(n)
+			t.sums.Loss += loss * float64(n)
+			t.sums.Correct += int64(correct)
+			t.sums.Count += int64(n)
+			t.sums.Seconds += d.Seconds()
+			t.batch++
+			if t.Reporter != nil {
+				t.Reporter.Step(t.progress(loss, correct, n))
+			}
+			if cfg.Run.CheckpointEvery > 0 && t.step%int64(cfg.Run.CheckpointEvery) == 0 {
+				if err := t.checkpoint(dir, true); err != nil {
+					return nil, err
+				}
+			}
+			if cfg.Run.MaxSteps > 0 && t.step >= cfg.Run.MaxSteps {
+				break
+			}
+		}
+		if cfg.Run.MaxSteps > 0 && t.step >= cfg.Run.MaxSteps && t.batch < t.stepsPerEpoch {
+			// Stopped mid-epoch: save the position so the run can resume.
+			if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
+				return nil, err
+			}
+			break
+		}
+		var err error
+		testLoss, testAcc, err = t.Evaluate(t.TestSet)
+		if err != nil {
+			return nil, err
+		}
+		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
+		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
+		m := EpochMetrics{Kind: "epoch", Epoch: t.epoch + 1, Step: t.step, LR: t.Opt.LR(optim.MainGroup),
+			TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc,
+			EpochS: time.Since(epochStart).Seconds(), ImagesPerS: float64(t.sums.Count) / math.Max(t.sums.Seconds, 1e-9)}
+		if err := t.writeMetrics(m); err != nil {
+			return nil, err
+		}
+		if t.Reporter != nil {
+			t.Reporter.Epoch(m)
+		}
+		improved := math.IsNaN(t.best) || testAcc > t.best
+		if improved {
+			t.best = testAcc
+		}
+		t.epoch++
+		t.batch = 0
+		t.sums = epochSums{}
+		if err := t.checkpoint(dir, false); err != nil {
+			return nil, err
+		}
+		if improved {
+			if err := t.Save(filepath.Join(dir, BestName)); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.Run.MaxSteps > 0 && t.step >= cfg.Run.MaxSteps {
+			break
+		}
+	}
+	if math.IsNaN(t.best) {
+		t.best = testAcc
+	}
+	s := &Summary{TestAcc: testAcc, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
+		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
+		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
+		Seed: cfg.Run.Seed, Threads: t.E.Threads()}
+	if err := writeJSONFile(filepath.Join(dir, "summary.json"), s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// divergence reports a divergence, naming the layer, and keeps the last
+// good checkpoint.
+func (t *Trainer) divergence(err error, dir string) error {
+	var de *optim.DivergenceError
+	if errors.As(err, &de) {
+		layer := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(de.Param, ".weight"), ".bias"), ".backward_weight")
+		return fmt.Errorf("%w in layer %s: %v; the last good checkpoint is %s", ErrDiverged, layer, de,
+			filepath.Join(dir, LatestName))
+	}
+	return fmt.Errorf("%w; the last good checkpoint is %s", err, filepath.Join(dir, LatestName))
+}
+
+func (t *Trainer) progress(loss float64, correct, n int) Progress {
+	return Progress{Epoch: t.epoch, Epochs: t.Cfg.Run.Epochs, Batch: t.batch, Batches: t.stepsPerEpoch, Step: t.step,
+		Loss: loss, Acc: float64(correct) / float64(n),
+		ImagesPerS: float64(t.sums.Count) / math.Max(t.sums.Seconds, 1e-9),
+		Remaining:  time.Duration(float64(int64(t.Cfg.Run.Epochs)*int64(t.stepsPerEpoch)-t.step) * t.sums.Seconds / math.Max(float64(t.batch), 1) * float64(time.Second))}
+}
