@@ -47,12 +47,15 @@ func (g ConvGeom) Init() ConvGeom {
 	if g.In%g.Groups != 0 || g.Out%g.Groups != 0 {
 		panic(fmt.Sprintf("engine: conv: %d in and %d out channels are not divisible by %d groups", g.In, g.Out, g.Groups))
 	}
-	if g.KH <= 0 || g.KW <= 0 || g.PadH < 0 || g.PadW < 0 || g.StrideH < 0 || g.StrideW < 0 {
+	if g.KH <= 0 || g.KW <= 0 || g.PadH < 0 || g.PadW < 0 || g.StrideH < 0 || g.StrideW < 0 || g.DilH < 0 || g.DilW < 0 {
 		panic(fmt.Sprintf("engine: conv: bad geometry %+v", g))
 	}
-	g.OH = (g.H+2*g.PadH-g.DilH*(g.KH-1)-1)/g.StrideH + 1
-	g.OW = (g.W+2*g.PadW-g.DilW*(g.KW-1)-1)/g.StrideW + 1
-	if g.OH <= 0 || g.OW <= 0 {
+	// The spans are checked before dividing: Go's division truncates
+	// towards zero, so a negative span smaller than the stride would give 1.
+	spanH, spanW := g.H+2*g.PadH-g.DilH*(g.KH-1)-1, g.W+2*g.PadW-g.DilW*(g.KW-1)-1
+	g.OH = spanH/g.StrideH + 1
+	g.OW = spanW/g.StrideW + 1
+	if spanH < 0 || spanW < 0 {
 		panic(fmt.Sprintf("engine: conv: input %dx%d too small for kernel %dx%d (pad %d,%d, dilation %d,%d)", g.H, g.W, g.KH, g.KW, g.PadH, g.PadW, g.DilH, g.DilW))
 	}
 	g.inPerGroup = g.In / g.Groups
@@ -89,12 +92,13 @@ func (g PoolGeom) Init() PoolGeom {
 	if g.StrideW == 0 {
 		g.StrideW = g.KW
 	}
-	if g.KH <= 0 || g.KW <= 0 || g.PadH < 0 || g.PadW < 0 || 2*g.PadH > g.KH || 2*g.PadW > g.KW {
+	if g.KH <= 0 || g.KW <= 0 || g.StrideH < 0 || g.StrideW < 0 || g.PadH < 0 || g.PadW < 0 || 2*g.PadH > g.KH || 2*g.PadW > g.KW {
 		panic(fmt.Sprintf("engine: pool: bad geometry %+v", g))
 	}
-	g.OH = (g.H+2*g.PadH-g.KH)/g.StrideH + 1
-	g.OW = (g.W+2*g.PadW-g.KW)/g.StrideW + 1
-	if g.OH <= 0 || g.OW <= 0 {
+	spanH, spanW := g.H+2*g.PadH-g.KH, g.W+2*g.PadW-g.KW // checked before dividing, see ConvGeom.Init
+	g.OH = spanH/g.StrideH + 1
+	g.OW = spanW/g.StrideW + 1
+	if spanH < 0 || spanW < 0 {
 		panic(fmt.Sprintf("engine: pool: input %dx%d too small for window %dx%d", g.H, g.W, g.KH, g.KW))
 	}
 	return g

@@ -52,7 +52,9 @@ func im2col(cols []float32, ld int, x []float32, g *ConvGeom) {
 						lo := min(max(0, -iw0), g.OW)
 						hi := max(min(g.OW, g.W-iw0), lo)
 						clear(dst[:lo])
-						copy(dst[lo:hi], xr[lo+iw0:hi+iw0])
+						if lo < hi { // else xr[lo+iw0:] may be out of range (padding wider than the output)
+							copy(dst[lo:hi], xr[lo+iw0:hi+iw0])
+						}
 						clear(dst[hi:])
 						continue
 					}
@@ -90,9 +92,11 @@ func col2im(dx []float32, cols []float32, ld int, g *ConvGeom) {
 					if g.StrideW == 1 {
 						lo := min(max(0, -iw0), g.OW)
 						hi := max(min(g.OW, g.W-iw0), lo)
-						d := xr[lo+iw0 : hi+iw0]
-						for i, v := range src[lo:hi] {
-							d[i] += v
+						if lo < hi { // see im2col
+							d := xr[lo+iw0 : hi+iw0]
+							for i, v := range src[lo:hi] {
+								d[i] += v
+							}
 						}
 						continue
 					}

@@ -30,6 +30,8 @@ type Conv2d struct {
 	x     *tensor.Tensor
 	y, dx tensor.Tensor
 	wx    tensor.Tensor
+	dy    *tensor.Tensor // δy of the last backward pass
+	negB  []float32      // −bias, for Preactivation
 }
 
 // NewConv2d returns a convolution with weights drawn by init from rng.
@@ -67,9 +69,11 @@ func (l *Conv2d) Geom(in []int) (engine.ConvGeom, error) {
 	if len(in) != 4 || in[1] != s.In {
 		return engine.ConvGeom{}, fmt.Errorf("nn: %s: Conv2d expects input (N, %d, H, W), got %v", l.name, s.In, in)
 	}
-	oh := (in[2]+2*s.PadH-s.DilH*(s.KH-1)-1)/s.StrideH + 1
-	ow := (in[3]+2*s.PadW-s.DilW*(s.KW-1)-1)/s.StrideW + 1
-	if oh <= 0 || ow <= 0 {
+	// Spans are checked before dividing: Go's division truncates towards
+	// zero, so a negative span smaller than the stride would give 1.
+	spanH := in[2] + 2*s.PadH - s.DilH*(s.KH-1) - 1
+	spanW := in[3] + 2*s.PadW - s.DilW*(s.KW-1) - 1
+	if spanH < 0 || spanW < 0 {
 		return engine.ConvGeom{}, fmt.Errorf("nn: %s: input %dx%d is too small for a %dx%d kernel", l.name, in[2], in[3], s.KH, s.KW)
 	}
 	g := l.geom
@@ -142,6 +146,7 @@ func (l *Conv2d) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 
 // Backward computes δW = Σ δy ⊗ patch(x), δb and δx = Bᵀ ⋆ δy.
 func (l *Conv2d) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
+	l.dy = dy
 	g := l.geomFor(l.x)
 	c.E.Conv2dWeightGrad(l.w.Grad, l.x, dy, g, 1, 0)
 	if l.b != nil {
@@ -182,3 +187,6 @@ func (l *Conv2d) ApplyT(e engine.Backend, dst, m, v *tensor.Tensor) {
 func (l *Conv2d) Outer(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta float32) {
 	e.Conv2dWeightGrad(dst, v, u, l.geomFor(v), alpha, beta)
 }
+
+// OutputGrad returns δy of the last backward pass.
+func (l *Conv2d) OutputGrad() *tensor.Tensor { return l.dy }

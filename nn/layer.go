@@ -73,6 +73,9 @@ type WeightLayer interface {
 	Bias() *Param
 	// Input returns the x of the last training forward pass.
 	Input() *tensor.Tensor
+	// OutputGrad returns δy, the gradient with respect to the output
+	// received by the last Backward (valid until the next backward pass).
+	OutputGrad() *tensor.Tensor
 	// Preactivation returns y = W ⋆ x of the last training forward pass,
 	// without the bias.
 	Preactivation(e engine.Backend) *tensor.Tensor
@@ -103,7 +106,8 @@ type Feedback interface {
 }
 
 // Injector computes the gradient that a [Tap] sends down in place of the
-// one arriving from above (direct feedback). dst has the tap's shape.
+// one arriving from above (direct feedback). It must resize dst to the
+// tap's shape for the current batch, (N, Tap.Shape()...).
 type Injector func(c *Ctx, dst *tensor.Tensor)
 
 // Walk calls fn for l and, depth first in forward order, every layer inside

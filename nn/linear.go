@@ -18,6 +18,8 @@ type Linear struct {
 	x       *tensor.Tensor
 	y, dx   tensor.Tensor
 	wx      tensor.Tensor
+	dy      *tensor.Tensor // δy of the last backward pass
+	negB    []float32      // −bias, for Preactivation
 }
 
 // NewLinear returns a dense layer with weights drawn by init from rng and,
@@ -101,6 +103,7 @@ func (l *Linear) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 
 // Backward computes δW = δyᵀx, δb = Σδy and δx = δy B.
 func (l *Linear) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
+	l.dy = dy
 	l.Outer(c.E, l.w.Grad, dy, l.x, 1, 0)
 	if l.b != nil {
 		c.E.BiasGrad(l.b.Grad.Data, dy, 0)
@@ -118,11 +121,13 @@ func (l *Linear) Preactivation(e engine.Backend) *tensor.Tensor {
 		return &l.y
 	}
 	l.wx.CopyFrom(&l.y)
-	neg := make([]float32, l.Out)
-	for i, v := range l.b.Value.Data {
-		neg[i] = -v
+	if len(l.negB) != len(l.b.Value.Data) {
+		l.negB = make([]float32, len(l.b.Value.Data))
 	}
-	e.AddBias(&l.wx, neg)
+	for i, v := range l.b.Value.Data {
+		l.negB[i] = -v
+	}
+	e.AddBias(&l.wx, l.negB)
 	return &l.wx
 }
 
@@ -151,3 +156,6 @@ func (l *Linear) Outer(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta f
 	}
 	e.MatMul(true, false, l.Out, l.In, u.Shape[0], alpha, u.Data, v.Data, beta, dst.Data)
 }
+
+// OutputGrad returns δy of the last backward pass.
+func (l *Linear) OutputGrad() *tensor.Tensor { return l.dy }

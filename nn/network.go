@@ -132,3 +132,67 @@ func (n *Network) UpdateFeedback(c *Ctx) {
 		b.fb.Update(c, b.l)
 	}
 }
+
+// WithExactGradients runs a plain backprop backward pass from dlogits —
+// every weight layer with B ≡ W, no direct-feedback injectors, no rule
+// updates — and calls fn while the exact gradients are in the parameters'
+// Grad tensors (and each weight layer's OutputGrad is the exact δy). It
+// then restores the layers' backward weights, the injectors and every
+// gradient as they were, so the training step continues with the rule's
+// gradients. It needs a training Forward and Backward on the same batch
+// first; it costs one extra backward pass and a copy of the gradients.
+func (n *Network) WithExactGradients(c *Ctx, dlogits *tensor.Tensor, fn func()) {
+	params := n.Params()
+	saved := make([]*tensor.Tensor, len(params))
+	for i, p := range params {
+		if p.Grad != nil {
+			saved[i] = p.Grad.Clone()
+		}
+	}
+	fbs := make([]*Param, len(n.weights))
+	for i, w := range n.weights {
+		fbs[i] = w.Feedback()
+		w.SetFeedback(w.Weight())
+	}
+	injs := make([]Injector, len(n.taps))
+	for i, t := range n.taps {
+		injs[i] = t.inject
+		t.inject = nil
+	}
+	c.Err = dlogits
+	n.Root.Backward(c, dlogits, false)
+	fn()
+	for i, w := range n.weights {
+		w.SetFeedback(fbs[i])
+	}
+	for i, t := range n.taps {
+		t.inject = injs[i]
+	}
+	for i, p := range params {
+		if saved[i] != nil {
+			copy(p.Grad.Data, saved[i].Data)
+		}
+	}
+}
+
+// FirstNonFinite reruns the forward pass on x stage by stage (the stages of
+// the root Sequential, or the root as a whole) and returns the name of the
+// first stage whose output holds a NaN or an Inf although its input did
+// not, or "" if none does. It is a diagnostic for a loss that became
+// non-finite.
+func (n *Network) FirstNonFinite(c *Ctx, x *tensor.Tensor) string {
+	if x.HasNaNOrInf() {
+		return "input"
+	}
+	stages := []Layer{n.Root}
+	if s, ok := n.Root.(*Sequential); ok {
+		stages = s.Layers
+	}
+	for _, l := range stages {
+		x = l.Forward(c, x)
+		if x.HasNaNOrInf() {
+			return l.Name()
+		}
+	}
+	return ""
+}

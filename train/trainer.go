@@ -200,7 +200,11 @@ func (t *Trainer) TrainStep(x *tensor.Tensor, labels []int32) (float64, int, err
 	logits := t.Net.Forward(c, x)
 	loss, correct := t.E.SoftmaxCrossEntropy(&t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, correct, fmt.Errorf("%w: step %d: the loss is %v", ErrDiverged, t.step, loss)
+		where := t.Net.FirstNonFinite(c, x)
+		if where == "" {
+			where = "loss"
+		}
+		return loss, correct, fmt.Errorf("%w: step %d: the loss is %v (first non-finite output in layer %s)", ErrDiverged, t.step, loss, where)
 	}
 	if t.step < t.delaySteps {
 		t.Net.UpdateFeedback(c)

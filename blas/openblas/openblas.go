@@ -39,53 +39,48 @@ func init() {
 func SetThreads(n int) { C.openblas_set_num_threads(C.int(n)) }
 
 func trans(t gblas.Transpose) C.enum_CBLAS_TRANSPOSE {
-	switch t {
-	case gblas.NoTrans:
+	if t == gblas.NoTrans {
 		return C.CblasNoTrans
-	case gblas.Trans, gblas.ConjTrans:
-		return C.CblasTrans
 	}
-	panic("blas: illegal transpose")
+	return C.CblasTrans // Trans or ConjTrans (the same for real matrices), checked by the callers
 }
 
-func checkMatrix(name byte, rows, cols int, a []float32, lda int) {
-	if lda < max(1, cols) {
-		panic("blas: bad ld" + string(name))
-	}
-	if rows > 0 && cols > 0 && len(a) < lda*(rows-1)+cols {
-		panic("blas: insufficient length of " + string(name))
-	}
+func validTrans(t gblas.Transpose) bool {
+	return t == gblas.NoTrans || t == gblas.Trans || t == gblas.ConjTrans
 }
 
-func checkVector(name byte, n int, x []float32, inc int) {
-	if inc == 0 {
-		panic("blas: zero inc" + string(name))
-	}
+// vecOK reports whether x holds the n ≥ 1 elements x[0], x[|inc|], ...,
+// x[(n−1)·|inc|] (BLAS addresses negative increments from the end).
+func vecOK(n int, x []float32, inc int) bool {
 	if inc < 0 {
 		inc = -inc
 	}
-	if n > 0 && len(x) <= (n-1)*inc {
-		panic("blas: insufficient length of " + string(name))
-	}
+	return n >= 1 && inc != 0 && len(x) > (n-1)*inc
 }
 
+// Every routine below calls C only for arguments that are valid and
+// non-empty. It hands anything else to gonum's implementation, which
+// panics with gonum's message for an invalid argument and handles the
+// legal corner cases (empty sizes, negative increments of Sscal and Snrm2)
+// exactly as the pure-Go BLAS does. No pointer reaches C unless the Go
+// slices hold every element it reads or writes.
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C (row-major).
-func (Implementation) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic("blas: negative dimension")
-	}
+func (i Implementation) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	aTrans, bTrans := tA != gblas.NoTrans, tB != gblas.NoTrans
 	ar, ac := m, k
-	if tA != gblas.NoTrans {
+	if aTrans {
 		ar, ac = k, m
 	}
 	br, bc := k, n
-	if tB != gblas.NoTrans {
+	if bTrans {
 		br, bc = n, k
 	}
-	checkMatrix('a', ar, ac, a, lda)
-	checkMatrix('b', br, bc, b, ldb)
-	checkMatrix('c', m, n, c, ldc)
-	if m == 0 || n == 0 {
+	ok := validTrans(tA) && validTrans(tB) && m > 0 && n > 0 && k >= 0 &&
+		lda >= max(1, ac) && ldb >= max(1, bc) && ldc >= max(1, n) &&
+		len(a) >= (ar-1)*lda+ac && len(b) >= (br-1)*ldb+bc && len(c) >= (m-1)*ldc+n
+	if !ok {
+		i.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	var pa, pb *float32
@@ -99,18 +94,15 @@ func (Implementation) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, 
 }
 
 // Sgemv computes y = alpha·op(A)·x + beta·y (row-major).
-func (Implementation) Sgemv(tA gblas.Transpose, m, n int, alpha float32, a []float32, lda int, x []float32, incX int, beta float32, y []float32, incY int) {
-	if m < 0 || n < 0 {
-		panic("blas: negative dimension")
-	}
-	checkMatrix('a', m, n, a, lda)
+func (i Implementation) Sgemv(tA gblas.Transpose, m, n int, alpha float32, a []float32, lda int, x []float32, incX int, beta float32, y []float32, incY int) {
 	lx, ly := n, m
 	if tA != gblas.NoTrans {
 		lx, ly = m, n
 	}
-	checkVector('x', lx, x, incX)
-	checkVector('y', ly, y, incY)
-	if m == 0 || n == 0 {
+	ok := validTrans(tA) && m > 0 && n > 0 && lda >= n && len(a) >= (m-1)*lda+n &&
+		vecOK(lx, x, incX) && vecOK(ly, y, incY)
+	if !ok {
+		i.Implementation.Sgemv(tA, m, n, alpha, a, lda, x, incX, beta, y, incY)
 		return
 	}
 	C.cblas_sgemv(C.CblasRowMajor, trans(tA), C.blasint(m), C.blasint(n), C.float(alpha),
@@ -120,47 +112,37 @@ func (Implementation) Sgemv(tA gblas.Transpose, m, n int, alpha float32, a []flo
 }
 
 // Sdot returns Σ x_i·y_i.
-func (Implementation) Sdot(n int, x []float32, incX int, y []float32, incY int) float32 {
-	if n <= 0 {
-		return 0
+func (i Implementation) Sdot(n int, x []float32, incX int, y []float32, incY int) float32 {
+	if !vecOK(n, x, incX) || !vecOK(n, y, incY) {
+		return i.Implementation.Sdot(n, x, incX, y, incY)
 	}
-	checkVector('x', n, x, incX)
-	checkVector('y', n, y, incY)
 	return float32(C.cblas_sdot(C.blasint(n), (*C.float)(unsafe.Pointer(&x[0])), C.blasint(incX),
 		(*C.float)(unsafe.Pointer(&y[0])), C.blasint(incY)))
 }
 
 // Saxpy computes y += alpha·x.
-func (Implementation) Saxpy(n int, alpha float32, x []float32, incX int, y []float32, incY int) {
-	if n <= 0 {
+func (i Implementation) Saxpy(n int, alpha float32, x []float32, incX int, y []float32, incY int) {
+	if !vecOK(n, x, incX) || !vecOK(n, y, incY) {
+		i.Implementation.Saxpy(n, alpha, x, incX, y, incY)
 		return
 	}
-	checkVector('x', n, x, incX)
-	checkVector('y', n, y, incY)
 	C.cblas_saxpy(C.blasint(n), C.float(alpha), (*C.float)(unsafe.Pointer(&x[0])), C.blasint(incX),
 		(*C.float)(unsafe.Pointer(&y[0])), C.blasint(incY))
 }
 
 // Sscal computes x *= alpha.
-func (Implementation) Sscal(n int, alpha float32, x []float32, incX int) {
-	if n <= 0 {
+func (i Implementation) Sscal(n int, alpha float32, x []float32, incX int) {
+	if incX <= 0 || !vecOK(n, x, incX) {
+		i.Implementation.Sscal(n, alpha, x, incX)
 		return
 	}
-	if incX <= 0 {
-		panic("blas: non-positive incX")
-	}
-	checkVector('x', n, x, incX)
 	C.cblas_sscal(C.blasint(n), C.float(alpha), (*C.float)(unsafe.Pointer(&x[0])), C.blasint(incX))
 }
 
 // Snrm2 returns the Euclidean norm of x.
-func (Implementation) Snrm2(n int, x []float32, incX int) float32 {
-	if n <= 0 {
-		return 0
+func (i Implementation) Snrm2(n int, x []float32, incX int) float32 {
+	if incX <= 0 || !vecOK(n, x, incX) {
+		return i.Implementation.Snrm2(n, x, incX)
 	}
-	if incX <= 0 {
-		panic("blas: non-positive incX")
-	}
-	checkVector('x', n, x, incX)
 	return float32(C.cblas_snrm2(C.blasint(n), (*C.float)(unsafe.Pointer(&x[0])), C.blasint(incX)))
 }
