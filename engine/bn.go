@@ -25,21 +25,18 @@ func (c *CPU) BatchNormTrain(y, x *tensor.Tensor, gamma, beta []float32, mean, v
 	m := float64(N * S)
 	c.parallel(C, max(1, minPlaneWork/max(N*S, 1)), func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			var sum float64
+			// One pass: Σx and Σx² in float64 (exact enough for float32
+			// data unless |mean|/std exceeds ~1e6).
+			var sum, sq float64
 			for n := 0; n < N; n++ {
 				for _, v := range x.Data[(n*C+ch)*S : (n*C+ch+1)*S] {
-					sum += float64(v)
+					f := float64(v)
+					sum += f
+					sq += f * f
 				}
 			}
 			mu := sum / m
-			var ss float64
-			for n := 0; n < N; n++ {
-				for _, v := range x.Data[(n*C+ch)*S : (n*C+ch+1)*S] {
-					d := float64(v) - mu
-					ss += d * d
-				}
-			}
-			vr := ss / m
+			vr := max(sq/m-mu*mu, 0)
 			is := 1 / math.Sqrt(vr+float64(eps))
 			mean[ch], variance[ch], invStd[ch] = float32(mu), float32(vr), float32(is)
 			a := float32(float64(gamma[ch]) * is)

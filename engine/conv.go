@@ -33,6 +33,10 @@ func (g *ConvGeom) check(op string, x, w *tensor.Tensor) {
 // im2col writes the patches of one sample's channel group x (inPerGroup×H×W)
 // into cols, a colRows × positions matrix with row stride ld.
 func im2col(cols []float32, ld int, x []float32, g *ConvGeom) {
+	if g.StrideH == 1 && g.StrideW == 1 && g.OW == g.W {
+		im2colBand(cols, ld, x, g)
+		return
+	}
 	hw := g.H * g.W
 	for ci := 0; ci < g.inPerGroup; ci++ {
 		xc := x[ci*hw : (ci+1)*hw]
@@ -75,6 +79,10 @@ func im2col(cols []float32, ld int, x []float32, g *ConvGeom) {
 // col2im adds the patches in cols (colRows × positions, row stride ld)
 // back into one sample's channel group dx (inPerGroup×H×W).
 func col2im(dx []float32, cols []float32, ld int, g *ConvGeom) {
+	if g.StrideH == 1 && g.StrideW == 1 && g.OW == g.W {
+		col2imBand(dx, cols, ld, g)
+		return
+	}
 	hw := g.H * g.W
 	for ci := 0; ci < g.inPerGroup; ci++ {
 		xc := dx[ci*hw : (ci+1)*hw]
@@ -286,6 +294,120 @@ func reducePartials(dst []float32, ws []workerScratch, alpha, beta float32) {
 			dst[i] = alpha * sum
 		} else {
 			dst[i] = beta*dst[i] + alpha*sum
+		}
+	}
+}
+
+// band describes, for one kernel offset of a stride-1 convolution whose
+// output is as wide as its input, how a row of the im2col matrix maps onto
+// the input plane: output position p reads input p + shift for the rows
+// [ohLo, ohHi), except the columns outside [lo, hi), which read padding.
+type band struct {
+	ohLo, ohHi, shift, lo, hi int
+}
+
+func bandOf(g *ConvGeom, kh, kw int) band {
+	dh := kh*g.DilH - g.PadH
+	iw0 := kw*g.DilW - g.PadW
+	b := band{ohLo: min(max(0, -dh), g.OH), shift: dh*g.W + iw0}
+	b.ohHi = max(min(g.OH, g.H-dh), b.ohLo)
+	b.lo = min(max(0, -iw0), g.OW)
+	b.hi = max(min(g.OW, g.W-iw0), b.lo)
+	return b
+}
+
+// im2colBand is im2col for stride 1 and OW = W: each row of the matrix is
+// the input plane shifted by a constant, so it is one block copy followed
+// by zeroing the few padding columns.
+func im2colBand(cols []float32, ld int, x []float32, g *ConvGeom) {
+	hw, W, P := g.H*g.W, g.W, g.positions
+	for ci := 0; ci < g.inPerGroup; ci++ {
+		xc := x[ci*hw : (ci+1)*hw]
+		for kh := 0; kh < g.KH; kh++ {
+			for kw := 0; kw < g.KW; kw++ {
+				row := cols[((ci*g.KH+kh)*g.KW+kw)*ld:][:P]
+				b := bandOf(g, kh, kw)
+				a, e := b.ohLo*W, b.ohHi*W
+				clear(row[:a])
+				clear(row[e:])
+				if a == e {
+					continue
+				}
+				// Source range, clipped to the plane; what is clipped lies in
+				// padding columns, zeroed below.
+				sa, se, da, de := a+b.shift, e+b.shift, a, e
+				if sa < 0 {
+					da -= sa
+					sa = 0
+				}
+				if se > hw {
+					de -= se - hw
+					se = hw
+				}
+				if da < de {
+					copy(row[da:de], xc[sa:se])
+				}
+				zeroPadColumns(row, W, b)
+			}
+		}
+	}
+}
+
+// col2imBand is col2im for stride 1 and OW = W. It zeroes the padding
+// columns of cols (scratch) so that each row is added back as one shifted
+// block.
+func col2imBand(dx []float32, cols []float32, ld int, g *ConvGeom) {
+	hw, W, P := g.H*g.W, g.W, g.positions
+	for ci := 0; ci < g.inPerGroup; ci++ {
+		xc := dx[ci*hw : (ci+1)*hw]
+		for kh := 0; kh < g.KH; kh++ {
+			for kw := 0; kw < g.KW; kw++ {
+				row := cols[((ci*g.KH+kh)*g.KW+kw)*ld:][:P]
+				b := bandOf(g, kh, kw)
+				a, e := b.ohLo*W, b.ohHi*W
+				if a == e {
+					continue
+				}
+				zeroPadColumns(row, W, b)
+				sa, se, da, de := a+b.shift, e+b.shift, a, e
+				if sa < 0 {
+					da -= sa
+					sa = 0
+				}
+				if se > hw {
+					de -= se - hw
+					se = hw
+				}
+				if da < de {
+					addTo(xc[sa:se], row[da:de])
+				}
+			}
+		}
+	}
+}
+
+// addTo computes dst += src.
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// zeroPadColumns zeroes, in the rows [ohLo, ohHi) of a band row, the
+// columns outside [lo, hi) (one or two per row for a 3×3 kernel: direct
+// stores, no calls).
+func zeroPadColumns(row []float32, W int, b band) {
+	if b.lo == 0 && b.hi == W {
+		return
+	}
+	for oh := b.ohLo; oh < b.ohHi; oh++ {
+		r := row[oh*W : oh*W+W]
+		for i := 0; i < b.lo; i++ {
+			r[i] = 0
+		}
+		for i := b.hi; i < W; i++ {
+			r[i] = 0
 		}
 	}
 }

@@ -15,33 +15,34 @@ func (c *CPU) each(n int, fn func(lo, hi int)) {
 	c.parallel(n, minElemWork, func(_, lo, hi int) { fn(lo, hi) })
 }
 
-// ReLU computes y = max(x, 0).
+// ReLU computes y = max(x, 0) (branch-free: the sign bit masks the value,
+// so random signs cost no mispredictions; a positive NaN passes through).
 func (c *CPU) ReLU(y, x *tensor.Tensor) {
 	y.ResizeLike(x)
 	c.each(len(x.Data), func(lo, hi int) {
+		xs := x.Data[lo:hi]
 		ys := y.Data[lo:hi]
-		for i, v := range x.Data[lo:hi] {
-			if v > 0 {
-				ys[i] = v
-			} else {
-				ys[i] = 0
-			}
+		ys = ys[:len(xs)]
+		for i, v := range xs {
+			b := math.Float32bits(v)
+			ys[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 		}
 	})
 }
 
-// ReLUGrad computes dx = dy·[y > 0].
+// ReLUGrad computes dx = dy·[y > 0] (branch-free).
 func (c *CPU) ReLUGrad(dx, dy, y *tensor.Tensor) {
 	tensor.MustSameShape("ReLUGrad", dy, y)
 	dx.ResizeLike(dy)
 	c.each(len(dy.Data), func(lo, hi int) {
-		ds, out := dy.Data[lo:hi], dx.Data[lo:hi]
-		for i, v := range y.Data[lo:hi] {
-			if v > 0 {
-				out[i] = ds[i]
-			} else {
-				out[i] = 0
-			}
+		ys := y.Data[lo:hi]
+		ds := dy.Data[lo:hi]
+		out := dx.Data[lo:hi]
+		ds, out = ds[:len(ys)], out[:len(ys)]
+		for i, v := range ys {
+			s := int32(math.Float32bits(v))
+			mask := uint32(((-s) & ^s) >> 31) // all ones iff y > 0
+			out[i] = math.Float32frombits(math.Float32bits(ds[i]) & mask)
 		}
 	})
 }
