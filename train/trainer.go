@@ -293,6 +293,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	start := time.Now()
 	cfg := t.Cfg
 	var lastTrainLoss, lastTrainAcc, testLoss, testAcc float64
+	evaluated := false
 	for t.epoch < cfg.Run.Epochs {
 		epochStart := time.Now()
 		for b, err := range t.loader.Epoch(t.epoch, t.batch) {
@@ -343,6 +344,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
+		evaluated = true
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
 		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
 		m := EpochMetrics{Kind: "epoch", Epoch: t.epoch + 1, Step: t.step, LR: t.Opt.LR(optim.MainGroup),
@@ -372,6 +374,16 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if cfg.Run.MaxSteps > 0 && t.step >= cfg.Run.MaxSteps {
 			break
 		}
+	}
+	if t.batch > 0 || !evaluated {
+		// Stopped mid-epoch (MaxSteps), or nothing left to train (a resumed
+		// finished run): evaluate the model as it stands.
+		var err error
+		if testLoss, testAcc, err = t.Evaluate(t.TestSet); err != nil {
+			return nil, err
+		}
+		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
+		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
 	}
 	if math.IsNaN(t.best) {
 		t.best = testAcc

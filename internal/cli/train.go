@@ -61,6 +61,8 @@ checkpoint (same seed and threads give bit-identical results).`,
 			if cfgPath != "" {
 				return usagef("--resume takes the run's own config; do not pass --config")
 			}
+			// A step limit stops one invocation, not the run.
+			cfg.Run.MaxSteps = 0
 		case cfgPath != "":
 			if cfg, err = train.LoadFile(cfgPath, cfg); err != nil {
 				return err

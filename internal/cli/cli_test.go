@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/asymlab/asym/train"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"asym": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{Dir: filepath.Join("testdata", "script"), Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		// jsoneq A B KEY...: the JSON objects in files A and B have equal
+		// values at the given keys.
+		"jsoneq": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) < 3 {
+				ts.Fatalf("usage: jsoneq A B KEY...")
+			}
+			var a, b map[string]any
+			ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &a))
+			ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &b))
+			for _, k := range args[2:] {
+				eq := fmt.Sprint(a[k]) == fmt.Sprint(b[k]) && a[k] != nil
+				if eq == neg {
+					ts.Fatalf("%s: %v vs %v", k, a[k], b[k])
+				}
+			}
+		},
+	}})
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = Main(args, strings.NewReader(""), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("[model]\narch = \"mlp\"\nwidthh = 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	typ := filepath.Join(dir, "type.toml")
+	if err := os.WriteFile(typ, []byte("[optim]\nlr = \"high\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown flag", []string{"train", "--bogus"}, ExitUsage, "unknown flag"},
+		{"unknown rule", []string{"train", "--rule", "magic"}, ExitUsage, "valid: aa, bp"},
+		{"unknown rule setting", []string{"train", "--rule", "sa", "--rule-param", "gamma=1"}, ExitUsage, "valid: alpha, beta"},
+		{"unknown model", []string{"train", "--model", "vgg"}, ExitUsage, "model.arch"},
+		{"unknown key", []string{"train", "--config", bad}, ExitUsage, "model.widthh"},
+		{"wrong type", []string{"train", "--config", typ}, ExitUsage, "lr"},
+		{"missing config", []string{"train", "--config", filepath.Join(dir, "nope.toml")}, ExitUsage, "nope.toml"},
+		{"bad blas", []string{"--blas", "mkl", "rules"}, ExitUsage, "valid: auto"},
+		{"missing data", []string{"train", "--data", "mnist", "--data-dir", dir, "--run-dir", filepath.Join(dir, "r")}, ExitFailure, "--data-dir"},
+		{"diverges", []string{"train", "--lr", "1e6", "--schedule", "constant", "--epochs", "3", "--run-dir", filepath.Join(dir, "div")}, ExitDiverged, "step"},
+		{"eval missing", []string{"eval", filepath.Join(dir, "none.safetensors")}, ExitFailure, "none.safetensors"},
+		{"resume without run", []string{"train", "--resume", "--run-dir", filepath.Join(dir, "empty")}, ExitUsage, "no checkpoint"},
+		{"rules ok", []string{"rules", "sa"}, ExitOK, "2αB − βW"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Errorf("exit %d (want %d); output %q / %q should mention %q", code, tc.code, out, errs, tc.want)
+			}
+		})
+	}
+}
+
+// TestInterrupt sends SIGINT to the process while a run trains: the run
+// saves a checkpoint, exits 130, and resumes to the same result as an
+// uninterrupted run.
+func TestInterrupt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--model", "mlp", "--hidden", "64", "--epochs", "200", "--threads", "2", "--run-dir", dir}
+	done := make(chan int)
+	var errs string
+	go func() {
+		code, _, e := runCLI(args...)
+		errs = e
+		done <- code
+	}()
+	// Wait for the first epoch's checkpoint, then interrupt.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, train.LatestName)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint after 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != ExitInterrupted {
+			t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitInterrupted, errs)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("run did not stop within 60 s of SIGINT")
+	}
+	if !strings.Contains(errs, "--resume") {
+		t.Errorf("the message should say how to resume: %s", errs)
+	}
+	cfg, err := train.ReadConfig(filepath.Join(dir, train.LatestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Run.Epochs != 200 {
+		t.Errorf("saved config has %d epochs", cfg.Run.Epochs)
+	}
+}
