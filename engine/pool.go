@@ -30,6 +30,14 @@ func (c *CPU) MaxPool2d(y *tensor.Tensor, idx *[]int32, x *tensor.Tensor, g *Poo
 	ix := *idx
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	planes := g.N * g.C
+	if g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0 {
+		c.parallel(planes, max(1, minPlaneWork/max(hw, 1)), func(_, lo, hi int) {
+			for p := lo; p < hi; p++ {
+				maxPool2x2(y.Data[p*ohw:(p+1)*ohw], ix[p*ohw:(p+1)*ohw], x.Data[p*hw:(p+1)*hw], p*hw, g)
+			}
+		})
+		return
+	}
 	c.parallel(planes, max(1, minPlaneWork/max(hw, 1)), func(_, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xp := x.Data[p*hw : (p+1)*hw]
@@ -128,4 +136,32 @@ func (c *CPU) AvgPool2dGrad(dx, dy *tensor.Tensor, g *PoolGeom) {
 			}
 		}
 	})
+}
+
+// maxPool2x2 is the 2×2, stride-2, unpadded max pooling of one plane (the
+// common case), with the same tie and NaN rules as the general loop: the
+// first maximum in row-major window order wins, and a NaN wins.
+func maxPool2x2(y []float32, ix []int32, x []float32, base int, g *PoolGeom) {
+	W := g.W
+	for oh := 0; oh < g.OH; oh++ {
+		r0 := x[2*oh*W : 2*oh*W+W]
+		r1 := x[(2*oh+1)*W : (2*oh+1)*W+W]
+		yr := y[oh*g.OW : oh*g.OW+g.OW]
+		ir := ix[oh*g.OW : oh*g.OW+g.OW]
+		for ow := range yr {
+			j := 2 * ow
+			best, bi := r0[j], 2*oh*W+j
+			if v := r0[j+1]; v > best || (v != v && best == best) {
+				best, bi = v, 2*oh*W+j+1
+			}
+			if v := r1[j]; v > best || (v != v && best == best) {
+				best, bi = v, (2*oh+1)*W+j
+			}
+			if v := r1[j+1]; v > best || (v != v && best == best) {
+				best, bi = v, (2*oh+1)*W+j+1
+			}
+			yr[ow] = best
+			ir[ow] = int32(base + bi)
+		}
+	}
 }

@@ -165,11 +165,13 @@ func (l *Conv2d) Preactivation(e engine.Backend) *tensor.Tensor {
 		return &l.y
 	}
 	l.wx.CopyFrom(&l.y)
-	neg := make([]float32, len(l.b.Value.Data))
-	for i, v := range l.b.Value.Data {
-		neg[i] = -v
+	if len(l.negB) != len(l.b.Value.Data) {
+		l.negB = make([]float32, len(l.b.Value.Data))
 	}
-	e.AddBias(&l.wx, neg)
+	for i, v := range l.b.Value.Data {
+		l.negB[i] = -v
+	}
+	e.AddBias(&l.wx, l.negB)
 	return &l.wx
 }
 

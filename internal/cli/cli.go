@@ -99,7 +99,7 @@ transpose of the forward weights (Kunin et al., ICML 2020, arXiv 2003.01513).`,
 	}
 	root.PersistentFlags().StringVar(&blasName, "blas", "auto", "BLAS implementation: auto, go, openblas (env ASYM_BLAS)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())}
+		return usageError{fmt.Errorf("%v (run '%s --help' for usage)", err, c.CommandPath())}
 	})
 	root.AddCommand(newTrainCmd(s), newEvalCmd(s), newBenchCmd(s), newRulesCmd(s), newVersionCmd(s))
 	return root
