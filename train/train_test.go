@@ -341,3 +341,30 @@ func TestEvaluateMatchesSummary(t *testing.T) {
 		t.Errorf("reloaded accuracy %v, summary %v", acc, s.TestAcc)
 	}
 }
+
+func TestAlignmentMetricsAreLogged(t *testing.T) {
+	c := small("fa")
+	c.Run.Epochs = 1
+	c.Run.MetricsEvery = 10
+	dir := t.TempDir()
+	run(t, build(t, c), dir)
+	b, err := os.ReadFile(filepath.Join(dir, MetricsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(string(b), `"kind":"align"`)
+	// 23 steps, logged at steps 0, 10, 20, for the 3 layers of the MLP.
+	if n != 9 {
+		t.Errorf("%d align lines, want 9:\n%s", n, b)
+	}
+	if !strings.Contains(string(b), `"layer":"fc1"`) || !strings.Contains(string(b), `"end_to_end_angle"`) {
+		t.Errorf("align lines lack layer names or angles:\n%s", b)
+	}
+	// Logging does not change training: a run without it ends identical.
+	c2 := c
+	c2.Run.MetricsEvery = 0
+	a, bb := build(t, c), build(t, c2)
+	run(t, a, t.TempDir())
+	run(t, bb, t.TempDir())
+	stateEqual(t, a, bb)
+}

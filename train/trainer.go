@@ -13,6 +13,7 @@ import (
 
 	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/engine"
+	"github.com/asymlab/asym/metrics"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/optim"
@@ -71,6 +72,7 @@ type Trainer struct {
 	dl                 tensor.Tensor
 	state              []*nn.Param
 	metrics            *os.File
+	collector          metrics.Collector
 }
 
 // epochSums accumulate the training metrics of the current epoch.
@@ -211,6 +213,15 @@ func (t *Trainer) TrainStep(x *tensor.Tensor, labels []int32) (float64, int, err
 		t.Opt.StepGroups(optim.FeedbackGroup)
 	} else {
 		t.Net.Backward(c, &t.dl)
+		if every := t.Cfg.Run.MetricsEvery; every > 0 && t.step%int64(every) == 0 && t.metrics != nil {
+			snap := t.collector.Collect(c, t.Net, t.Bound, &t.dl)
+			snap.Step = t.step
+			for _, ln := range snap.Lines() {
+				if err := t.writeMetrics(ln); err != nil {
+					return loss, correct, err
+				}
+			}
+		}
 		t.Opt.Step()
 	}
 	if err := optim.CheckFinite(t.step, t.Opt.Params()); err != nil {
