@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -28,6 +29,26 @@ type Dataset interface {
 	// Implementations that decode files lazily report failures here.
 	Read(i int, dst []float32) error
 }
+
+// Augmenter is implemented by data sets that have their own random training
+// transform, such as the random-resized crops of [ImageFolder]. A [Loader]
+// uses ReadAugmented for the batches of [Loader.Epoch] (unless
+// Augment.NoAugmenter is set) and Read, the deterministic evaluation
+// transform, for [Loader.Ordered].
+type Augmenter interface {
+	Dataset
+	// ReadAugmented writes a random transform of sample i into dst, like
+	// Read. All its randomness must come from rng, which the loader seeds
+	// from (seed, epoch, position), so that the result depends on nothing
+	// else.
+	ReadAugmented(i int, dst []float32, rng *rand.Rand) error
+}
+
+// ErrBadSample marks a sample that cannot be read, such as an image file
+// that is corrupt, empty or in an unsupported format. The [Loader] leaves
+// such samples out of their batch and reports them (see [Skip]) instead of
+// ending the iteration; any other Read error ends it.
+var ErrBadSample = errors.New("unreadable sample")
 
 // Memory is a [Dataset] held in memory as uint8 values (pixels) and int32
 // labels. It is read-only after construction.
@@ -96,19 +117,40 @@ func (s *subset) Len() int                        { return len(s.idx) }
 func (s *subset) Label(i int) int32               { return s.Dataset.Label(s.idx[i]) }
 func (s *subset) Read(i int, dst []float32) error { return s.Dataset.Read(s.idx[i], dst) }
 
+// augSubset is a subset of an [Augmenter], itself one.
+type augSubset struct {
+	*subset
+	aug Augmenter
+}
+
+func (s augSubset) ReadAugmented(i int, dst []float32, rng *rand.Rand) error {
+	return s.aug.ReadAugmented(s.idx[i], dst, rng)
+}
+
+// newSubset returns the view idx of ds (idx is kept), an [Augmenter] if ds
+// is one.
+func newSubset(ds Dataset, idx []int) Dataset {
+	s := &subset{ds, idx}
+	if a, ok := ds.(Augmenter); ok {
+		return augSubset{s, a}
+	}
+	return s
+}
+
 // Subset returns the data set whose sample i is sample idx[i] of ds (a view:
-// nothing is copied but idx). It panics if an index is out of range.
+// nothing is copied but idx); it is an [Augmenter] if ds is one. It panics
+// if an index is out of range.
 func Subset(ds Dataset, idx []int) Dataset {
 	for _, i := range idx {
 		if i < 0 || i >= ds.Len() {
 			panic(fmt.Sprintf("data: Subset: index %d outside 0..%d", i, ds.Len()-1))
 		}
 	}
-	return &subset{ds, slices.Clone(idx)}
+	return newSubset(ds, slices.Clone(idx))
 }
 
 // Take returns the first n samples of ds (all of them if n >= ds.Len()),
-// for quick runs. It panics if n < 0.
+// for quick runs; it is an [Augmenter] if ds is one. It panics if n < 0.
 func Take(ds Dataset, n int) Dataset {
 	if n < 0 {
 		panic(fmt.Sprintf("data: Take(%d)", n))
@@ -120,7 +162,7 @@ func Take(ds Dataset, n int) Dataset {
 	for i := range idx {
 		idx[i] = i
 	}
-	return &subset{ds, idx}
+	return newSubset(ds, idx)
 }
 
 // ClassCounts returns the number of samples of each class.
@@ -162,7 +204,7 @@ func StratifiedSplit(ds Dataset, frac float64, seed uint64) (train, test Dataset
 			tr = append(tr, i)
 		}
 	}
-	return &subset{ds, tr}, &subset{ds, te}
+	return newSubset(ds, tr), newSubset(ds, te)
 }
 
 // shuffle permutes x by Fisher–Yates. It draws only rng.Uint64 (whose

@@ -20,10 +20,30 @@
 //     given or, by default, from [FashionMNISTDir], where Debian's
 //     dataset-fashion-mnist package installs it.
 //   - "mnist": MNIST, same format; it has no default directory.
+//   - "cifar10" and "cifar100": CIFAR-10 and CIFAR-100 (50000 + 10000
+//     images of 3×32×32, values 0..255, 10 or 100 classes) in their
+//     official binary formats ([LoadCIFARDir], [ParseCIFAR]), read from the
+//     directory given or its cifar-10-batches-bin or cifar-100-binary
+//     sub-directory. Their standard augmentation, in [Info].Augment, is
+//     pad-4 random crops and flips.
+//   - "imagefolder": an ImageNet-style tree DIR/train/<class>/*.jpg and
+//     DIR/val/<class>/*.jpg (JPEG or PNG) read lazily by [ImageFolder]: a
+//     sample is decoded when read, at S×S (224 by default, [Options]),
+//     with the paper's preprocessing: random-resized crops and flips for
+//     training, resize and centre crop for evaluation.
 //
 // [Memory] is the in-memory implementation: pixels stay uint8 (Fashion-MNIST's
 // training split takes 47 MB), converted to float32 when read. [Subset] and
 // [Take] select samples of a data set without copying them.
+//
+// A data set with a random training transform of its own implements
+// [Augmenter]: Read gives its evaluation transform, ReadAugmented its
+// training transform, drawing from a generator the [Loader] seeds.
+//
+// [Fetch] (the `asym data fetch` command) downloads MNIST, Fashion-MNIST,
+// CIFAR-10 and CIFAR-100 from their publishers, checking sizes, SHA-256 and
+// MD5 sums, resuming interrupted transfers and unpacking archives; a file
+// copied into the directory by hand is verified instead.
 //
 // # Loader
 //
@@ -32,11 +52,17 @@
 // bounded set of recycled buffers. Everything random is a function of the
 // seed and the position, never of scheduling: the order of epoch e depends
 // only on (seed, e), and the augmentation of the sample at position p of
-// epoch e (random crop with zero padding, horizontal flip) only on
-// (seed, e, p). So batches do not depend on the number of workers, and a run
-// resumed at batch k of epoch e sees exactly the batches it would have seen.
-// Normalisation (x−mean)/std per channel comes last, with constants
-// computed from the training split by [ComputeNorm] or given.
+// epoch e (an [Augmenter]'s transform, random crop with zero padding,
+// horizontal flip) only on (seed, e, p). So batches do not depend on the
+// number of workers, and a run resumed at batch k of epoch e sees exactly
+// the batches it would have seen. Normalisation (x−mean)/std per channel
+// comes last, with constants computed from the training split by
+// [ComputeNorm] or given.
+//
+// Samples that cannot be read (errors wrapping [ErrBadSample]: a corrupt or
+// empty image file) are left out of their batch, listed in
+// [Batch].Skipped and summed up by [Loader.Skipped], so that one bad file
+// neither ends an epoch nor goes unnoticed.
 //
 // # Errors
 //
@@ -55,6 +81,7 @@
 // file (the copy scikit-learn ships as its digits data set); see the NOTICE
 // file.
 // Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf, Zalando Research, 2017, MIT
-// licence) and MNIST (Y. LeCun, C. Cortes, C. J. C. Burges) are not shipped;
-// they are read from files the user installs.
+// licence), MNIST (Y. LeCun, C. Cortes, C. J. C. Burges) and CIFAR-10/100
+// (A. Krizhevsky, V. Nair, G. Hinton, 2009) are not shipped; they are read
+// from files the user installs or fetches.
 package data

@@ -36,6 +36,10 @@ type Augment struct {
 	Pad int
 	// FlipH flips the (cropped) sample left–right with probability 1/2.
 	FlipH bool
+	// NoAugmenter makes [Loader.Epoch] read the samples of an [Augmenter]
+	// with Read (its evaluation transform) instead of ReadAugmented. It has
+	// no effect on other data sets.
+	NoAugmenter bool
 }
 
 func (a Augment) active() bool { return a.Pad > 0 || a.FlipH }
@@ -75,6 +79,23 @@ type Batch struct {
 	Indices []int
 	// Epoch and Index are the epoch and the batch's index within it.
 	Epoch, Index int
+	// Skipped lists, in order of position, the samples of the batch that
+	// could not be read (errors wrapping [ErrBadSample]) and were left out:
+	// the batch then has fewer than BatchSize rows, with X, Labels and
+	// Indices still aligned. It is empty for almost every batch.
+	Skipped []Skip
+}
+
+// Skip records a sample that a [Loader] left out of a batch because it
+// could not be read.
+type Skip struct {
+	// Index is the sample's index in the data set.
+	Index int
+	// Epoch and Batch locate the batch it was left out of (Epoch is 0 for
+	// [Loader.Ordered]).
+	Epoch, Batch int
+	// Err is the read error; it wraps [ErrBadSample] and names the file.
+	Err error
 }
 
 // slot is a batch buffer with its completion channel.
@@ -107,6 +128,21 @@ type worker struct {
 // depend on (data set, Config minus Workers and Prefetch, e, batch index)
 // only: not on the number of workers, nor on where the iteration started.
 //
+// For an [Augmenter] (unless Augment.NoAugmenter), Epoch reads the sample
+// at position p with ReadAugmented, passing it that same generator; Pad and
+// FlipH, if set, then draw from it in turn.
+//
+// # Unreadable samples
+//
+// A sample whose Read fails with an error wrapping [ErrBadSample] (a
+// corrupt image file, say) is left out of its batch, which then has fewer
+// rows, and is listed in [Batch.Skipped]; [Loader.Skipped] and
+// [Loader.SkipCount] sum them up. Which samples are skipped, and so every
+// batch, still depends only on the data, the configuration, the epoch and
+// the batch index. A batch none of whose samples can be read ends the
+// iteration with an error, as does any other Read error: that is rarely a
+// bad file, more often a missing disk.
+//
 // # Validity
 //
 // A *Batch passed to the body of a range loop, with its X, Labels and
@@ -124,6 +160,11 @@ type Loader struct {
 	work      []worker
 	perm      []int
 	busy      atomic.Bool
+	aug       Augmenter // ds, if it is one and the configuration uses it
+
+	skipMu    sync.Mutex
+	skipCount int
+	skipped   map[int]Skip // first skip of each sample
 }
 
 // NewLoader returns a loader of ds configured by cfg and allocates its
@@ -150,6 +191,9 @@ func NewLoader(ds Dataset, cfg Config) (*Loader, error) {
 		return bad("%v", err)
 	}
 	l := &Loader{ds: ds, cfg: cfg, size: tensor.Numel(shape), mean: slices.Clone(cfg.Norm.Mean), std: slices.Clone(cfg.Norm.Std)}
+	if a, ok := ds.(Augmenter); ok && !cfg.Augment.NoAugmenter {
+		l.aug = a
+	}
 	l.slots = make([]slot, cfg.Prefetch+1)
 	for i := range l.slots {
 		s := &l.slots[i]
@@ -184,9 +228,47 @@ func (l *Loader) NumBatches() int {
 // (0 ≤ from ≤ NumBatches), shuffled and augmented as configured: a run
 // resumed with Epoch(e, k) sees the batches k, k+1, ... that Epoch(e, 0)
 // yields. An invalid e or from yields a single error wrapping
-// [ErrBadConfig]; a failed Read yields its error and ends the iteration.
+// [ErrBadConfig]; a failed Read yields its error and ends the iteration,
+// except for unreadable samples (see [Loader]).
 func (l *Loader) Epoch(e, from int) iter.Seq2[*Batch, error] {
-	return l.iterate(e, from, l.NumBatches(), l.cfg.Shuffle, l.cfg.Augment.active())
+	return l.iterate(e, from, l.NumBatches(), l.cfg.Shuffle, true)
+}
+
+// Skipped returns the samples left out of batches so far because they
+// could not be read, one entry per sample (its first skip), in index
+// order: the summary to print at the end of a run.
+func (l *Loader) Skipped() []Skip {
+	l.skipMu.Lock()
+	defer l.skipMu.Unlock()
+	out := make([]Skip, 0, len(l.skipped))
+	for _, s := range l.skipped {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Skip) int { return cmp.Compare(a.Index, b.Index) })
+	return out
+}
+
+// SkipCount returns the number of times a sample was left out of a batch
+// so far (a bad file counts once per epoch that meets it).
+func (l *Loader) SkipCount() int {
+	l.skipMu.Lock()
+	defer l.skipMu.Unlock()
+	return l.skipCount
+}
+
+// noteSkips adds the skips of a batch to the loader's summary.
+func (l *Loader) noteSkips(skips []Skip) {
+	l.skipMu.Lock()
+	defer l.skipMu.Unlock()
+	l.skipCount += len(skips)
+	if l.skipped == nil {
+		l.skipped = make(map[int]Skip)
+	}
+	for _, s := range skips {
+		if _, ok := l.skipped[s.Index]; !ok {
+			l.skipped[s.Index] = s
+		}
+	}
 }
 
 // Ordered returns all samples in data set order, normalised but neither
@@ -197,7 +279,9 @@ func (l *Loader) Ordered() iter.Seq2[*Batch, error] {
 	return l.iterate(0, 0, (l.ds.Len()+b-1)/b, false, false)
 }
 
-func (l *Loader) iterate(e, from, nb int, shuffle, augment bool) iter.Seq2[*Batch, error] {
+// iterate yields batches from..nb-1 of epoch e; train selects the training
+// transforms (augmentation) rather than plain reads.
+func (l *Loader) iterate(e, from, nb int, shuffle, train bool) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
 		if e < 0 || from < 0 || from > nb {
 			yield(nil, fmt.Errorf("data: %w: epoch %d, batch %d of %d", ErrBadConfig, e, from, nb))
@@ -229,7 +313,7 @@ func (l *Loader) iterate(e, from, nb int, shuffle, augment bool) iter.Seq2[*Batc
 					s := &l.slots[(k-from)%q]
 					var err error
 					if !stop.Load() {
-						err = l.fill(s, w, e, k, perm, augment)
+						err = l.fill(s, w, e, k, perm, train)
 					}
 					s.done <- err
 				}
@@ -249,6 +333,9 @@ func (l *Loader) iterate(e, from, nb int, shuffle, augment bool) iter.Seq2[*Batc
 			if err := <-s.done; err != nil {
 				yield(nil, err)
 				return
+			}
+			if len(s.b.Skipped) > 0 {
+				l.noteSkips(s.b.Skipped)
 			}
 			if !yield(&s.b, nil) {
 				return
@@ -275,42 +362,73 @@ func (l *Loader) permutation(e int) []int {
 	return p
 }
 
-// fill prepares batch k of epoch e in s.
-func (l *Loader) fill(s *slot, w *worker, e, k int, perm []int, augment bool) error {
+// fill prepares batch k of epoch e in s, leaving out unreadable samples.
+func (l *Loader) fill(s *slot, w *worker, e, k int, perm []int, train bool) error {
 	bs := l.cfg.BatchSize
 	n := min(bs, l.ds.Len()-k*bs)
 	s.dims[0] = n
 	b := &s.b
 	b.X.Resize(s.dims...)
-	b.Labels, b.Indices = b.Labels[:n], b.Indices[:n]
+	b.Labels, b.Indices, b.Skipped = b.Labels[:n], b.Indices[:n], b.Skipped[:0]
 	b.Epoch, b.Index = e, k
-	shape := l.ds.Shape()
-	pad := l.cfg.Augment.Pad
+	good := 0
 	for j := range n {
 		p := k*bs + j
 		i := p
 		if perm != nil {
 			i = perm[p]
 		}
-		row := b.X.Data[j*l.size : (j+1)*l.size]
-		if !augment {
-			if err := l.ds.Read(i, row); err != nil {
+		row := b.X.Data[good*l.size : (good+1)*l.size]
+		if err := l.read(w, row, e, p, i, train); err != nil {
+			if !errors.Is(err, ErrBadSample) {
 				return fmt.Errorf("data: epoch %d, sample %d: %w", e, i, err)
 			}
-		} else {
-			if err := l.ds.Read(i, w.raw); err != nil {
-				return fmt.Errorf("data: epoch %d, sample %d: %w", e, i, err)
-			}
-			// Same generator as tensor.NewRand(Seed, Mix(streamAugment, e, p)).
-			w.pcg.Seed(l.cfg.Seed, tensor.Mix(tensor.Mix(streamAugment, uint64(e), uint64(p))))
-			dy := below(w.rng.Uint64(), 2*pad+1) - pad
-			dx := below(w.rng.Uint64(), 2*pad+1) - pad
-			flip := w.rng.Uint64()>>63 == 1 && l.cfg.Augment.FlipH
-			cropFlip(row, w.raw, shape[0], shape[1], shape[2], dy, dx, flip)
+			b.Skipped = append(b.Skipped, Skip{Index: i, Epoch: e, Batch: k, Err: err})
+			continue
 		}
 		l.normalise(row)
-		b.Labels[j], b.Indices[j] = l.ds.Label(i), i
+		b.Labels[good], b.Indices[good] = l.ds.Label(i), i
+		good++
 	}
+	if good < n {
+		if good == 0 {
+			return fmt.Errorf("data: epoch %d, batch %d: all %d of its samples are unreadable; check the data set's files (first error: %w)",
+				e, k, n, b.Skipped[0].Err)
+		}
+		s.dims[0] = good
+		b.X.Resize(s.dims...)
+		b.Labels, b.Indices = b.Labels[:good], b.Indices[:good]
+	}
+	return nil
+}
+
+// read writes sample i, at position p of epoch e, into row: its training
+// transform if train, else a plain Read.
+func (l *Loader) read(w *worker, row []float32, e, p, i int, train bool) error {
+	aug := l.cfg.Augment
+	if !train || (l.aug == nil && !aug.active()) {
+		return l.ds.Read(i, row)
+	}
+	// Same generator as tensor.NewRand(Seed, Mix(streamAugment, e, p)).
+	w.pcg.Seed(l.cfg.Seed, tensor.Mix(tensor.Mix(streamAugment, uint64(e), uint64(p))))
+	dst := row
+	if aug.active() {
+		dst = w.raw
+	}
+	var err error
+	if l.aug != nil {
+		err = l.aug.ReadAugmented(i, dst, w.rng)
+	} else {
+		err = l.ds.Read(i, dst)
+	}
+	if err != nil || !aug.active() {
+		return err
+	}
+	shape := l.ds.Shape()
+	dy := below(w.rng.Uint64(), 2*aug.Pad+1) - aug.Pad
+	dx := below(w.rng.Uint64(), 2*aug.Pad+1) - aug.Pad
+	flip := w.rng.Uint64()>>63 == 1 && aug.FlipH
+	cropFlip(row, w.raw, shape[0], shape[1], shape[2], dy, dx, flip)
 	return nil
 }
 

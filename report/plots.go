@@ -625,6 +625,11 @@ func LinePlot(spec LineSpec, series []Series) (*Figure, error) {
 	if len(legend.items) == 0 {
 		return nil, fmt.Errorf("%w: %s: no finite point", ErrNoData, spec.Name)
 	}
+	if spec.LogX {
+		// A log axis needs a positive range; pad it (a single x would
+		// otherwise be padded linearly, possibly below zero).
+		p.X.Min, p.X.Max = xmin/1.5, xmax*1.5
+	}
 	if spec.ZeroLine {
 		zl, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: 0}, {X: xmax, Y: 0}})
 		if err != nil {

@@ -50,6 +50,15 @@ type DataConfig struct {
 	Batch int `toml:"batch"`
 	// EvalBatch is the evaluation batch size (default: Batch).
 	EvalBatch int `toml:"eval_batch,omitempty"`
+	// Augment selects the training augmentation: "standard" (the default:
+	// the data set's usual one — pad-4 crops and flips for CIFAR,
+	// random-resized crops and flips for image folders, none for digits and
+	// MNIST — unless crop_pad or flip are set), "none", or "custom"
+	// (exactly crop_pad and flip).
+	Augment string `toml:"augment,omitempty"`
+	// ImageSize is the side of the square images cut from image folders
+	// (default 224); other data sets have a fixed size.
+	ImageSize int `toml:"image_size,omitempty"`
 	// CropPad > 0 enables random crops after zero padding by CropPad.
 	CropPad int `toml:"crop_pad,omitempty"`
 	// Flip enables random horizontal flips.
@@ -191,7 +200,7 @@ func validKeys() []string {
 	var out []string
 	for sec, keys := range map[string][]string{
 		"model": {"arch", "hidden", "depth", "width", "dropout", "batch_norm", "init", "stem", "zero_init_residual"},
-		"data":  {"name", "dir", "batch", "eval_batch", "crop_pad", "flip", "workers", "train_limit", "test_limit"},
+		"data":  {"name", "dir", "batch", "eval_batch", "augment", "image_size", "crop_pad", "flip", "workers", "train_limit", "test_limit"},
 		"optim": {"method", "lr", "momentum", "nesterov", "weight_decay", "schedule", "milestones", "gamma", "floor", "warmup", "label_smoothing",
 			"feedback.lr", "feedback.momentum", "feedback.nesterov", "feedback.weight_decay", "feedback.schedule"},
 		"rule": {"name", "params.<setting>", "layers", "exclude", "b_init", "b_scale", "delay_epochs", "noise_dist", "noise_variance"},
@@ -231,6 +240,14 @@ func (c Config) Validate() error {
 	}
 	if c.Data.Batch <= 0 {
 		bad("data.batch", "%d, want > 0", c.Data.Batch)
+	}
+	switch c.Data.Augment {
+	case "", "standard", "none", "custom":
+	default:
+		bad("data.augment", "%q; valid: standard, none, custom", c.Data.Augment)
+	}
+	if c.Data.ImageSize < 0 {
+		bad("data.image_size", "%d, want > 0", c.Data.ImageSize)
 	}
 	if c.Data.EvalBatch < 0 || c.Data.Workers < 0 || c.Data.CropPad < 0 || c.Data.TrainLimit < 0 || c.Data.TestLimit < 0 {
 		bad("data", "eval_batch, workers, crop_pad, train_limit and test_limit must be ≥ 0")

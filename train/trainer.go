@@ -91,7 +91,7 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN()}
 	var err error
-	t.TrainSet, t.TestSet, t.Info, err = data.Open(cfg.Data.Name, cfg.Data.Dir)
+	t.TrainSet, t.TestSet, t.Info, err = data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize})
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +118,22 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	t.state = append(t.Net.Params(), t.Bound.State...)
 
+	aug := data.Augment{Pad: cfg.Data.CropPad, FlipH: cfg.Data.Flip}
+	switch cfg.Data.Augment {
+	case "", "standard":
+		if aug == (data.Augment{}) {
+			aug = t.Info.Augment
+		}
+	case "none":
+		aug = data.Augment{NoAugmenter: true}
+	}
 	dcfg := data.Config{BatchSize: cfg.Data.Batch, Shuffle: true, DropLast: false, Seed: seed, Norm: t.Info.Norm,
-		Augment: data.Augment{Pad: cfg.Data.CropPad, FlipH: cfg.Data.Flip}, Workers: cfg.Data.Workers}
+		Augment: aug, Workers: cfg.Data.Workers}
 	if t.loader, err = data.NewLoader(t.TrainSet, dcfg); err != nil {
 		return nil, err
 	}
 	ecfg := dcfg
-	ecfg.Shuffle, ecfg.Augment = false, data.Augment{}
+	ecfg.Shuffle, ecfg.Augment = false, data.Augment{NoAugmenter: true}
 	if cfg.Data.EvalBatch > 0 {
 		ecfg.BatchSize = cfg.Data.EvalBatch
 	}
@@ -275,6 +284,11 @@ type Summary struct {
 	Rule        string  `json:"rule"`
 	Seed        uint64  `json:"seed"`
 	Threads     int     `json:"threads"`
+	// SkippedTrain and SkippedTest count the samples that could not be
+	// read (undecodable images) and were left out, with their paths in
+	// the run's log.
+	SkippedTrain int `json:"skipped_train,omitempty"`
+	SkippedTest  int `json:"skipped_test,omitempty"`
 }
 
 // DefaultDir returns runs/<time>-<arch>-<data>-<rule> for a new run, with
@@ -402,7 +416,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	s := &Summary{TestAcc: testAcc, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
 		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
-		Seed: cfg.Run.Seed, Threads: t.E.Threads()}
+		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}
 	if err := writeJSONFile(filepath.Join(dir, "summary.json"), s); err != nil {
 		return nil, err
 	}
@@ -426,4 +440,11 @@ func (t *Trainer) progress(loss float64, correct, n int) Progress {
 		Loss: loss, Acc: float64(correct) / float64(n),
 		ImagesPerS: float64(t.sums.Count) / math.Max(t.sums.Seconds, 1e-9),
 		Remaining:  time.Duration(float64(int64(t.Cfg.Run.Epochs)*int64(t.stepsPerEpoch)-t.step) * t.sums.Seconds / math.Max(float64(t.batch), 1) * float64(time.Second))}
+}
+
+// Skipped returns the samples left out of training and evaluation batches
+// so far because they could not be read (each with its error, which names
+// the file).
+func (t *Trainer) Skipped() (train, test []data.Skip) {
+	return t.loader.Skipped(), t.evalLoader.Skipped()
 }

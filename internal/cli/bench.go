@@ -107,7 +107,11 @@ func benchChild(cmd *cobra.Command, model, rule string) (*train.BenchResult, err
 		case "model", "rule", "json", "isolate", "child":
 			return
 		}
-		args = append(args, "--"+fl.Name+"="+fl.Value.String())
+		v := fl.Value.String()
+		if strings.HasSuffix(fl.Value.Type(), "Slice") {
+			v = strings.Trim(v, "[]") // slice flags print as [a,b]
+		}
+		args = append(args, "--"+fl.Name+"="+v)
 	})
 	if b := cmd.Flag("blas"); b != nil && b.Changed {
 		args = append(args, "--blas="+b.Value.String())

@@ -30,7 +30,9 @@ func addConfigFlags(fs *pflag.FlagSet) *configFlags {
 	fs.Float64Var(&c.Model.Dropout, "dropout", 0, "dropout before the classifier (MLP, ConvNet)")
 	fs.StringVar(&c.Model.Init, "init", c.Model.Init, "weight initializer: he, lecun, torch")
 	fs.StringVar(&c.Model.Stem, "stem", "", "ImageNet-style ResNet stem: imagenet, small")
-	fs.StringVar(&c.Data.Name, "data", c.Data.Name, "data set: digits (embedded), fashion-mnist, mnist")
+	fs.StringVar(&c.Data.Name, "data", c.Data.Name, "data set: digits (embedded), fashion-mnist, mnist, cifar10, cifar100, imagefolder")
+	fs.StringVar(&c.Data.Augment, "augment", "", "training augmentation: standard (the data set's usual one), none, custom (--crop-pad, --flip)")
+	fs.IntVar(&c.Data.ImageSize, "image-size", 0, "side of the square images cut from image folders (default 224)")
 	fs.StringVar(&c.Data.Dir, "data-dir", "", "directory holding the data set files")
 	fs.IntVar(&c.Data.Batch, "batch", c.Data.Batch, "training batch size")
 	fs.IntVar(&c.Data.CropPad, "crop-pad", 0, "random crop after zero padding by this many pixels (0: off)")
@@ -75,7 +77,8 @@ func (f *configFlags) apply(cfg *train.Config) error {
 		"depth": func() { cfg.Model.Depth = c.Model.Depth }, "width": func() { cfg.Model.Width = c.Model.Width },
 		"dropout": func() { cfg.Model.Dropout = c.Model.Dropout }, "init": func() { cfg.Model.Init = c.Model.Init },
 		"stem": func() { cfg.Model.Stem = c.Model.Stem },
-		"data": func() { cfg.Data.Name = c.Data.Name }, "data-dir": func() { cfg.Data.Dir = c.Data.Dir },
+		"data": func() { cfg.Data.Name = c.Data.Name }, "augment": func() { cfg.Data.Augment = c.Data.Augment },
+		"image-size": func() { cfg.Data.ImageSize = c.Data.ImageSize }, "data-dir": func() { cfg.Data.Dir = c.Data.Dir },
 		"batch": func() { cfg.Data.Batch = c.Data.Batch }, "crop-pad": func() { cfg.Data.CropPad = c.Data.CropPad },
 		"flip": func() { cfg.Data.Flip = c.Data.Flip }, "workers": func() { cfg.Data.Workers = c.Data.Workers },
 		"train-limit": func() { cfg.Data.TrainLimit = c.Data.TrainLimit }, "test-limit": func() { cfg.Data.TestLimit = c.Data.TestLimit },

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/train"
 )
 
@@ -100,6 +101,7 @@ checkpoint (same seed and threads give bit-identical results).`,
 			cfg.Model.Arch, cfg.Data.Name, t.TrainSet.Len(), t.TestSet.Len(), cfg.Rule.Name, cfg.Run.Epochs, t.StepsPerEpoch(),
 			t.E.Name(), t.E.Threads(), runDir)
 		sum, err := t.Run(cmd.Context(), runDir)
+		reportSkipped(s, t)
 		if err != nil {
 			return err
 		}
@@ -121,4 +123,25 @@ func printSummary(s *IO, sum *train.Summary, asJSON bool) error {
 		100*sum.TestAcc, sum.TestLoss, 100*sum.BestTestAcc, sum.Epochs, sum.Steps, sum.Model, sum.Data, sum.Rule,
 		sum.ImagesPerS, sum.WallS, sum.RunDir)
 	return err
+}
+
+// reportSkipped lists on stderr the samples that could not be read.
+func reportSkipped(s *IO, t *train.Trainer) {
+	tr, te := t.Skipped()
+	for _, x := range []struct {
+		split string
+		list  []data.Skip
+	}{{"training", tr}, {"test", te}} {
+		if len(x.list) == 0 {
+			continue
+		}
+		fmt.Fprintf(s.Err, "asym: %d %s samples could not be read and were left out:\n", len(x.list), x.split)
+		for i, k := range x.list {
+			if i == 10 {
+				fmt.Fprintf(s.Err, "  ... and %d more\n", len(x.list)-10)
+				break
+			}
+			fmt.Fprintf(s.Err, "  %v\n", k.Err)
+		}
+	}
 }

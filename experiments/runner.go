@@ -1,0 +1,196 @@
+package experiments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asymlab/asym/report"
+	"github.com/asymlab/asym/train"
+)
+
+// Job is one training run of an experiment.
+type Job struct {
+	// ID names the run's directory under runs/ (e.g. "mlp/sa/seed1").
+	ID string
+	// Cfg is the run's full training configuration.
+	Cfg train.Config
+	// Rule, Model and Seed describe the run.
+	Rule, Model string
+	Seed        uint64
+	// Group labels the setting the run belongs to (runs of one group
+	// differ only by seed).
+	Group string
+	// X holds the values of the experiment's variables (swept settings,
+	// depth, noise variance).
+	X map[string]float64
+}
+
+// Result is a job's outcome.
+type Result struct {
+	Job Job
+	// Summary is the run's summary (nil if it diverged).
+	Summary *train.Summary
+	// Diverged is set when the run stopped on a NaN or Inf; Err says where.
+	Diverged bool
+	Err      string
+	// Run holds the logged metrics.
+	Run report.Run
+}
+
+// Acc returns the final test accuracy in % (NaN if the run diverged).
+func (r Result) Acc() float64 {
+	if r.Summary == nil {
+		return math.NaN()
+	}
+	return 100 * r.Summary.TestAcc
+}
+
+const divergedFile = "diverged.json"
+
+// Execute runs the jobs one after another under dir/runs, skipping the
+// finished ones and resuming interrupted ones, and returns their results in
+// job order. A run that diverges is recorded and does not stop the
+// experiment; an interruption (ctx) stops it with train.ErrInterrupted.
+func Execute(ctx context.Context, dir string, jobs []Job, log io.Writer) ([]Result, error) {
+	out := make([]Result, 0, len(jobs))
+	for i, j := range jobs {
+		jdir := filepath.Join(dir, "runs", filepath.FromSlash(j.ID))
+		r, status, err := runJob(ctx, jdir, j)
+		if err != nil {
+			return out, fmt.Errorf("run %s: %w", j.ID, err)
+		}
+		if log != nil {
+			what := fmt.Sprintf("test %.2f%%", r.Acc())
+			if r.Diverged {
+				what = "diverged"
+			}
+			fmt.Fprintf(log, "[%d/%d] %s: %s (%s)\n", i+1, len(jobs), j.ID, what, status)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func runJob(ctx context.Context, jdir string, j Job) (Result, string, error) {
+	res := Result{Job: j}
+	status := "done earlier"
+	sumPath := filepath.Join(jdir, "summary.json")
+	divPath := filepath.Join(jdir, divergedFile)
+	switch {
+	case exists(sumPath):
+		b, err := os.ReadFile(sumPath)
+		if err != nil {
+			return res, "", err
+		}
+		res.Summary = new(train.Summary)
+		if err := json.Unmarshal(b, res.Summary); err != nil {
+			return res, "", fmt.Errorf("%s: %v", sumPath, err)
+		}
+	case exists(divPath):
+		b, err := os.ReadFile(divPath)
+		if err != nil {
+			return res, "", err
+		}
+		res.Diverged, res.Err = true, strings.TrimSpace(string(b))
+	default:
+		t0 := time.Now()
+		t, err := train.New(j.Cfg)
+		if err != nil {
+			return res, "", err
+		}
+		latest := filepath.Join(jdir, train.LatestName)
+		switch {
+		case exists(latest):
+			if err := t.Restore(latest); err != nil {
+				return res, "", err
+			}
+			status = "resumed"
+		case exists(jdir):
+			// Started but interrupted before its first checkpoint: start over.
+			if err := os.RemoveAll(jdir); err != nil {
+				return res, "", err
+			}
+			status = "ran"
+		default:
+			status = "ran"
+		}
+		s, err := t.Run(ctx, jdir)
+		switch {
+		case errors.Is(err, train.ErrDiverged):
+			res.Diverged, res.Err = true, err.Error()
+			if werr := os.WriteFile(divPath, []byte(strconv.Quote(err.Error())+"\n"), 0o644); werr != nil {
+				return res, "", werr
+			}
+		case err != nil:
+			return res, "", err
+		default:
+			res.Summary = s
+		}
+		status = fmt.Sprintf("%s in %.1fs", status, time.Since(t0).Seconds())
+	}
+	run, err := report.ReadRun(jdir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return res, "", err
+	}
+	run.Name, run.Rule, run.Model, run.Seed, run.Group, run.Diverged = j.ID, j.Rule, j.Model, j.Seed, j.Group, res.Diverged
+	res.Run = run
+	return res, status, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// base returns the training config of a job: the experiment's base with
+// the rule, its settings, model and seed, and alignment logging.
+func (c Config) base(rule, model string, seed uint64) train.Config {
+	t := c.Train
+	t.Rule.Name = rule
+	t.Rule.Params = nil
+	if p := c.Params[rule]; len(p) > 0 {
+		t.Rule.Params = map[string]float64{}
+		for k, v := range p {
+			t.Rule.Params[k] = v
+		}
+	}
+	if model != "" {
+		t.Model.Arch = model
+	}
+	t.Run.Seed = seed
+	t.Run.Dir = ""
+	return t
+}
+
+// withMetrics sets the alignment-logging interval for about n points.
+func withMetrics(t train.Config, n int, stepsPerEpoch int) train.Config {
+	if n <= 0 {
+		t.Run.MetricsEvery = 0
+		return t
+	}
+	total := stepsPerEpoch * t.Run.Epochs
+	t.Run.MetricsEvery = max(1, total/n)
+	return t
+}
+
+// stepsPerEpoch returns the number of steps per epoch of a training
+// config (building the data set once).
+func stepsPerEpoch(t train.Config) (int, error) {
+	tr, err := train.New(t)
+	if err != nil {
+		return 0, err
+	}
+	return tr.StepsPerEpoch(), nil
+}
+
+func seedID(s uint64) string { return fmt.Sprintf("seed%d", s) }
