@@ -51,24 +51,47 @@ func (s *Sequential) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	return x
 }
 
-// Backward runs the layers' backward passes in reverse order. A layer
-// whose input gradient would be discarded (the layer below is a Discarder,
-// or it is the first layer and needDX is false) is told not to compute it.
+// Backward runs the layers' backward passes in reverse order. A layer is
+// told not to compute its input gradient when nobody would use it: when
+// below it there are only parameter-free layers down to a Discarder (a tap
+// with an injector) or down to the bottom of the sequence with needDX
+// false.
 func (s *Sequential) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
 	for i := len(s.Layers) - 1; i >= 0; i-- {
-		need := needDX
-		if i > 0 {
-			need = true
-			if d, ok := s.Layers[i-1].(Discarder); ok && d.DiscardsGradient() {
-				need = false
-			}
-		}
+		need := s.needInputGrad(i, needDX)
 		dy = s.Layers[i].Backward(c, dy, need)
 		if !need {
 			dy = nil
 		}
 	}
 	return dy
+}
+
+// needInputGrad reports whether layer i's input gradient is used.
+func (s *Sequential) needInputGrad(i int, needDX bool) bool {
+	for j := i - 1; j >= 0; j-- {
+		l := s.Layers[j]
+		if d, ok := l.(Discarder); ok && d.DiscardsGradient() {
+			return false
+		}
+		if trains(l) {
+			return true
+		}
+	}
+	return needDX
+}
+
+// trains reports whether l or a layer inside it has a trained parameter.
+func trains(l Layer) bool {
+	found := false
+	Walk(l, func(x Layer) {
+		for _, p := range x.Params() {
+			if p.Grad != nil {
+				found = true
+			}
+		}
+	})
+	return found
 }
 
 // Residual computes post(branch(x) + shortcut(x)); a nil shortcut is the

@@ -156,6 +156,10 @@ type spy struct {
 	dys   []*tensor.Tensor
 }
 
+// Children exposes the wrapped layer, so that containers see its
+// parameters (Sequential asks whether a layer below trains).
+func (s *spy) Children() []nn.Layer { return []nn.Layer{s.Layer} }
+
 func (s *spy) Backward(c *nn.Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
 	s.needs = append(s.needs, needDX)
 	if dy != nil {

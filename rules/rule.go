@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path"
 	"sort"
@@ -198,8 +199,8 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	default:
 		return nil, fmt.Errorf("rules: b_init %q; valid: independent, copy", opts.BInit)
 	}
-	if opts.BScale < 0 {
-		return nil, fmt.Errorf("rules: b_scale %v, want ≥ 0", opts.BScale)
+	if !(opts.BScale >= 0) || math.IsInf(opts.BScale, 1) {
+		return nil, fmt.Errorf("rules: b_scale %v, want a finite number ≥ 0", opts.BScale)
 	}
 	env.BInit, env.BScale = opts.BInit, opts.BScale
 	if _, ok := r.(NetworkRule); ok {
@@ -207,6 +208,9 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 		case "", "all", "hidden":
 		default:
 			return nil, fmt.Errorf("rules: %s acts on every hidden block of the model; layers = %q is not supported (use all or hidden)", r.Name(), opts.Layers)
+		}
+		if strings.TrimSpace(opts.Exclude) != "" {
+			return nil, fmt.Errorf("rules: %s acts on every hidden block of the model; exclude = %q is not supported (leave it empty)", r.Name(), opts.Exclude)
 		}
 	}
 	layers, err := Select(net, opts)

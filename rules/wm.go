@@ -12,7 +12,9 @@ import "github.com/asymlab/asym/nn"
 // B settles at B* = (β/2α)·W·E[xxᵀ]; B ∝ W only when x is white. With
 // Noise = σ > 0 the rule runs Akrout's mirror phase instead: x is replaced
 // by white noise ξ ~ N(0, σ²) fed through W (y = Wξ) inside the rule only,
-// giving B* = (βσ²/2α)·W.
+// giving B* = (βσ²/2α)·W for a dense layer. On a convolution R sums over
+// output positions, so each kernel entry of B* is also multiplied by the
+// number of positions at which it meets the input (not the padding).
 //
 // Locality: local. Sources: Akrout et al., "Deep learning without weight
 // transport", NeurIPS 2019 (arXiv 1904.05391); Kunin et al., "Two routes to

@@ -28,6 +28,7 @@ func addConfigFlags(fs *pflag.FlagSet) *configFlags {
 	fs.IntVar(&c.Model.Depth, "depth", 0, "depth of a CIFAR-style resnet (6n+2)")
 	fs.Float64Var(&c.Model.Width, "width", 1, "channel width multiplier of ResNets")
 	fs.Float64Var(&c.Model.Dropout, "dropout", 0, "dropout before the classifier (MLP, ConvNet)")
+	fs.BoolVar(&c.Model.BatchNorm, "batch-norm", false, "BatchNorm after every hidden layer of the MLP")
 	fs.StringVar(&c.Model.Init, "init", c.Model.Init, "weight initializer: he, lecun, torch")
 	fs.StringVar(&c.Model.Stem, "stem", "", "ImageNet-style ResNet stem: imagenet, small")
 	fs.StringVar(&c.Data.Name, "data", c.Data.Name, "data set: digits (embedded), fashion-mnist, mnist, cifar10, cifar100, imagefolder")
@@ -75,7 +76,8 @@ func (f *configFlags) apply(cfg *train.Config) error {
 	set := map[string]func(){
 		"model": func() { cfg.Model.Arch = c.Model.Arch }, "hidden": func() { cfg.Model.Hidden = c.Model.Hidden },
 		"depth": func() { cfg.Model.Depth = c.Model.Depth }, "width": func() { cfg.Model.Width = c.Model.Width },
-		"dropout": func() { cfg.Model.Dropout = c.Model.Dropout }, "init": func() { cfg.Model.Init = c.Model.Init },
+		"dropout":    func() { cfg.Model.Dropout = c.Model.Dropout },
+		"batch-norm": func() { cfg.Model.BatchNorm = c.Model.BatchNorm }, "init": func() { cfg.Model.Init = c.Model.Init },
 		"stem": func() { cfg.Model.Stem = c.Model.Stem },
 		"data": func() { cfg.Data.Name = c.Data.Name }, "augment": func() { cfg.Data.Augment = c.Data.Augment },
 		"image-size": func() { cfg.Data.ImageSize = c.Data.ImageSize }, "data-dir": func() { cfg.Data.Dir = c.Data.Dir },
