@@ -29,11 +29,9 @@ func (c *CPU) BatchNormTrain(y, x *tensor.Tensor, gamma, beta []float32, mean, v
 			// data unless |mean|/std exceeds ~1e6).
 			var sum, sq float64
 			for n := 0; n < N; n++ {
-				for _, v := range x.Data[(n*C+ch)*S : (n*C+ch+1)*S] {
-					f := float64(v)
-					sum += f
-					sq += f * f
-				}
+				a, b := sums(x.Data[(n*C+ch)*S : (n*C+ch+1)*S])
+				sum += a
+				sq += b
 			}
 			mu := sum / m
 			vr := max(sq/m-mu*mu, 0)
@@ -87,12 +85,11 @@ func (c *CPU) BatchNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *t
 			var sdy, sdyx float64
 			for n := 0; n < N; n++ {
 				off := (n*C + ch) * S
-				xs, ds := x.Data[off:off+S], dy.Data[off:off+S]
-				for i, d := range ds {
-					sdy += float64(d)
-					sdyx += float64(d) * (float64(xs[i]) - mu) * is
-				}
+				a, b := centeredDot(dy.Data[off:off+S], x.Data[off:off+S], mu)
+				sdy += a
+				sdyx += b
 			}
+			sdyx *= is
 			dbeta[ch], dgamma[ch] = float32(sdy), float32(sdyx)
 			k := float32(float64(gamma[ch]) * is)
 			mdy, mdyx := float32(sdy/m), float32(sdyx/m)
@@ -107,4 +104,54 @@ func (c *CPU) BatchNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *t
 			}
 		}
 	})
+}
+
+// sums returns Σx and Σx² in float64, with four independent accumulators
+// so that the loop is limited by memory, not by the latency of one chain
+// of additions.
+func sums(x []float32) (s, sq float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0 += a
+		s1 += b
+		s2 += c
+		s3 += d
+		q0 += a * a
+		q1 += b * b
+		q2 += c * c
+		q3 += d * d
+	}
+	for ; i < len(x); i++ {
+		a := float64(x[i])
+		s0 += a
+		q0 += a * a
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+// centeredDot returns Σd and Σd·(x − mu) in float64 (four accumulators
+// each).
+func centeredDot(d, x []float32, mu float64) (sd, sdx float64) {
+	x = x[:len(d)]
+	var s0, s1, s2, s3, p0, p1, p2, p3 float64
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		a, b, c, e := float64(d[i]), float64(d[i+1]), float64(d[i+2]), float64(d[i+3])
+		s0 += a
+		s1 += b
+		s2 += c
+		s3 += e
+		p0 += a * (float64(x[i]) - mu)
+		p1 += b * (float64(x[i+1]) - mu)
+		p2 += c * (float64(x[i+2]) - mu)
+		p3 += e * (float64(x[i+3]) - mu)
+	}
+	for ; i < len(d); i++ {
+		a := float64(d[i])
+		s0 += a
+		p0 += a * (float64(x[i]) - mu)
+	}
+	return (s0 + s1) + (s2 + s3), (p0 + p1) + (p2 + p3)
 }

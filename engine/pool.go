@@ -138,30 +138,40 @@ func (c *CPU) AvgPool2dGrad(dx, dy *tensor.Tensor, g *PoolGeom) {
 	})
 }
 
+// orderKey maps a float32 to an int32 with the same order (for non-NaN
+// values; a positive NaN maps above +Inf, so it wins as the general loop's
+// NaN does). Integer comparisons let the compiler use conditional moves
+// instead of branches that random data mispredicts half of the time.
+func orderKey(v float32) int32 {
+	b := int32(math.Float32bits(v))
+	return b ^ ((b >> 31) & 0x7fffffff)
+}
+
 // maxPool2x2 is the 2×2, stride-2, unpadded max pooling of one plane (the
-// common case), with the same tie and NaN rules as the general loop: the
-// first maximum in row-major window order wins, and a NaN wins.
+// common case): the first maximum in row-major window order wins. Each
+// candidate becomes one int64 (order key, then 3 − position, so that ties
+// go to the first), and the builtin max of int64 compiles to conditional
+// moves: no data-dependent branches.
 func maxPool2x2(y []float32, ix []int32, x []float32, base int, g *PoolGeom) {
-	W := g.W
-	for oh := 0; oh < g.OH; oh++ {
-		r0 := x[2*oh*W : 2*oh*W+W]
-		r1 := x[(2*oh+1)*W : (2*oh+1)*W+W]
-		yr := y[oh*g.OW : oh*g.OW+g.OW]
-		ir := ix[oh*g.OW : oh*g.OW+g.OW]
+	W, OW, OH := g.W, g.OW, g.OH
+	for oh := 0; oh < OH; oh++ {
+		r0 := 2 * oh * W
+		row0 := x[r0 : r0+2*OW]
+		row1 := x[r0+W : r0+W+2*OW]
+		yr := y[oh*OW : oh*OW+OW]
+		ir := ix[oh*OW : oh*OW+OW]
+		ir = ir[:len(yr)]
 		for ow := range yr {
 			j := 2 * ow
-			best, bi := r0[j], 2*oh*W+j
-			if v := r0[j+1]; v > best || (v != v && best == best) {
-				best, bi = v, 2*oh*W+j+1
-			}
-			if v := r1[j]; v > best || (v != v && best == best) {
-				best, bi = v, (2*oh+1)*W+j
-			}
-			if v := r1[j+1]; v > best || (v != v && best == best) {
-				best, bi = v, (2*oh+1)*W+j+1
-			}
-			yr[ow] = best
-			ir[ow] = int32(base + bi)
+			a, b := row0[j], row0[j+1]
+			c, d := row1[j], row1[j+1]
+			k0 := int64(orderKey(a))<<32 | 3
+			k1 := int64(orderKey(b))<<32 | 2
+			k2 := int64(orderKey(c))<<32 | 1
+			k3 := int64(orderKey(d))<<32 | 0
+			pos := 3 - int(max(max(k0, k1), max(k2, k3))&3)
+			yr[ow] = max(max(a, b), max(c, d))
+			ir[ow] = int32(base + r0 + j + (pos>>1)*W + pos&1)
 		}
 	}
 }
