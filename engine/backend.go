@@ -149,6 +149,9 @@ type Backend interface {
 	// BatchNormGrad computes dx, dgamma and dbeta (overwritten) of the
 	// training-mode normalisation, from dy, x and the saved statistics.
 	BatchNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *tensor.Tensor, gamma, mean, invStd []float32)
+	// BatchNormGradApply computes dx = γ·invStd·(dy − mdy − x̂·mdyx) with
+	// given per-channel gradient means (synchronised batch normalisation).
+	BatchNormGradApply(dx, dy, x *tensor.Tensor, gamma, mean, invStd, mdy, mdyx []float32)
 
 	// ReLU computes y = max(x, 0).
 	ReLU(y, x *tensor.Tensor)

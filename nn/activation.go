@@ -83,8 +83,9 @@ func (l *Flatten) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tenso
 
 // Dropout zeroes each input with probability P during training and scales
 // the rest by 1/(1−P) (inverted dropout); it is the identity in evaluation.
-// Masks come from tensor.NewRand(Seed, Mix(Step, hash(name))), so they are
-// reproducible.
+// The mask of sample n comes from tensor.NewRand(Seed, Mix(Step,
+// hash(name), Offset+n)), so masks are reproducible and independent of how
+// a batch is split over processes.
 type Dropout struct {
 	name    string
 	P       float64
@@ -117,14 +118,20 @@ func (l *Dropout) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	if !l.applied {
 		return x
 	}
-	rng := tensor.NewRand(c.Seed, tensor.Mix(c.Step, l.id))
 	l.mask.ResizeLike(x)
 	keep := float32(1 / (1 - l.P))
-	for i := range l.mask.Data {
-		if rng.Float64() < l.P {
-			l.mask.Data[i] = 0
-		} else {
-			l.mask.Data[i] = keep
+	per := x.RowLen()
+	for n := 0; n < x.Shape[0]; n++ {
+		// One stream per global sample: sharding the batch over processes
+		// draws the same masks.
+		rng := tensor.NewRand(c.Seed, tensor.Mix(c.Step, l.id, uint64(c.Offset+n)))
+		row := l.mask.Data[n*per : (n+1)*per]
+		for i := range row {
+			if rng.Float64() < l.P {
+				row[i] = 0
+			} else {
+				row[i] = keep
+			}
 		}
 	}
 	c.E.Mul(&l.y, x, &l.mask)

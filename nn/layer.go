@@ -20,6 +20,18 @@ type Ctx struct {
 	// for the current backward pass; set by Network.Backward, read by
 	// direct-feedback injectors.
 	Err *tensor.Tensor
+	// Offset is the index, in the global batch, of this process's first
+	// sample (data-parallel training; 0 otherwise). Per-sample randomness
+	// (dropout masks, noise inputs) is drawn per global sample index, so
+	// that sharding a batch over processes does not change it.
+	Offset int
+	// Sync, when non-nil, sums a vector element-wise over all the
+	// processes training together (data-parallel training). Batch
+	// normalisation then uses the statistics of the global batch.
+	Sync func(buf []float64) error
+	// Share is this process's fraction of the global batch (n_local /
+	// n_global) when Sync is set.
+	Share float64
 }
 
 // Layer is one stage of a network.

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/asymlab/asym/tensor"
 )
@@ -70,6 +71,9 @@ func (l *BatchNorm) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	c.E.BatchNormTrain(&l.y, x, l.gamma.Value.Data, l.beta.Value.Data, l.mean, l.vr, l.invStd, l.Eps)
 	l.x = x
 	m := x.Len() / l.C
+	if c.Sync != nil {
+		m = l.syncStats(c, x, m)
+	}
 	unbias := float32(1)
 	if m > 1 {
 		unbias = float32(m) / float32(m-1)
@@ -85,8 +89,74 @@ func (l *BatchNorm) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 // Backward computes δγ, δβ and δx of the training-mode normalisation.
 func (l *BatchNorm) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
 	c.E.BatchNormGrad(&l.dx, l.gamma.Grad.Data, l.beta.Grad.Data, dy, l.x, l.gamma.Value.Data, l.mean, l.invStd)
+	if c.Sync != nil {
+		l.syncGrad(c, dy)
+	}
 	if !needDX {
 		return nil
 	}
 	return &l.dx
 }
+
+// syncStats replaces the batch statistics by those of the global batch
+// (synchronised batch normalisation) and renormalises; it returns the
+// global count per channel. A failed reduction panics with the error: the
+// processes can no longer agree, and the caller (train) turns the panic
+// into an error.
+func (l *BatchNorm) syncStats(c *Ctx, x *tensor.Tensor, m int) int {
+	C := l.C
+	buf := make([]float64, 2*C+1)
+	for i := 0; i < C; i++ {
+		mu, v := float64(l.mean[i]), float64(l.vr[i])
+		buf[i] = float64(m) * mu
+		buf[C+i] = float64(m) * (v + mu*mu)
+	}
+	buf[2*C] = float64(m)
+	if err := c.Sync(buf); err != nil {
+		panic(SyncError{err})
+	}
+	total := buf[2*C]
+	for i := 0; i < C; i++ {
+		mu := buf[i] / total
+		v := max(buf[C+i]/total-mu*mu, 0)
+		l.mean[i], l.vr[i] = float32(mu), float32(v)
+		l.invStd[i] = float32(1 / math.Sqrt(v+float64(l.Eps)))
+	}
+	c.E.BatchNormInfer(&l.y, x, l.gamma.Value.Data, l.beta.Value.Data, l.mean, l.vr, l.Eps)
+	return int(total)
+}
+
+// syncGrad recomputes δx with the gradient means of the global batch. The
+// local gradients are means over the local shard, so each process weighs
+// its sums by its share of the global batch.
+func (l *BatchNorm) syncGrad(c *Ctx, dy *tensor.Tensor) {
+	C := l.C
+	m := float64(l.x.Len() / C)
+	buf := make([]float64, 2*C+1)
+	for i := 0; i < C; i++ {
+		buf[i] = c.Share * float64(l.beta.Grad.Data[i])
+		buf[C+i] = c.Share * float64(l.gamma.Grad.Data[i])
+	}
+	buf[2*C] = m
+	if err := c.Sync(buf); err != nil {
+		panic(SyncError{err})
+	}
+	total := buf[2*C]
+	scale := 1 / (c.Share * total) // back to the local-mean convention
+	mdy, mdyx := make([]float32, C), make([]float32, C)
+	for i := 0; i < C; i++ {
+		mdy[i] = float32(buf[i] * scale)
+		mdyx[i] = float32(buf[C+i] * scale)
+	}
+	c.E.BatchNormGradApply(&l.dx, dy, l.x, l.gamma.Value.Data, l.mean, l.invStd, mdy, mdyx)
+}
+
+// SyncError wraps a failed cross-process reduction inside a layer; it is
+// raised as a panic (the layer interface has no error) and recovered by
+// the training loop.
+type SyncError struct{ Err error }
+
+func (e SyncError) Error() string { return "nn: synchronising batch statistics: " + e.Err.Error() }
+
+// Unwrap returns the reduction's error.
+func (e SyncError) Unwrap() error { return e.Err }

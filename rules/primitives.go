@@ -53,9 +53,14 @@ func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) 
 	if r.noiseStd == 0 {
 		return x, l.Preactivation(c.E)
 	}
-	rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365))
 	r.xn.ResizeLike(x)
-	tensor.FillNormal(&r.xn, rng, r.noiseStd)
+	per := x.RowLen()
+	for n := 0; n < x.Shape[0]; n++ {
+		// One stream per global sample (see nn.Ctx.Offset).
+		rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365, uint64(c.Offset+n)))
+		row := tensor.FromData(r.xn.Data[n*per:(n+1)*per], per)
+		tensor.FillNormal(row, rng, r.noiseStd)
+	}
 	l.Apply(c.E, &r.yn, l.Weight().Value, &r.xn)
 	return &r.xn, &r.yn
 }

@@ -2,7 +2,8 @@
 # Runs asym's whole test suite, as CI does:
 #   1. formatting, go vet (every build configuration) and staticcheck;
 #   2. the tests in the pure-Go build (CGO_ENABLED=0);
-#   3. the tests in the cgo build with OpenBLAS (-tags openblas);
+#   3. the tests in the cgo build with OpenBLAS and MPI (-tags openblas,mpi;
+#      includes the mpirun -np 2 data-parallel tests);
 #   4. the long tests (convergence on real data), in the OpenBLAS build.
 # It needs Go ≥ 1.26 and, for steps 3–4 and a few tests, Debian packages;
 # run as root on Debian it installs the missing ones itself.
@@ -11,9 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 
-packages=(pkg-config libopenblas-dev dataset-fashion-mnist chromium python3-numpy)
+packages=(pkg-config libopenblas-dev openmpi-bin libopenmpi-dev dataset-fashion-mnist chromium python3-numpy)
 missing=()
 pkg-config --exists openblas 2>/dev/null || missing+=(pkg-config libopenblas-dev)
+pkg-config --exists ompi 2>/dev/null && command -v mpirun >/dev/null || missing+=(openmpi-bin libopenmpi-dev)
 [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
 command -v chromium >/dev/null || missing+=(chromium)
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
@@ -32,16 +34,16 @@ echo "== gofmt, go vet, staticcheck"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
 CGO_ENABLED=0 go vet ./...
-go vet -tags openblas ./...
+go vet -tags openblas,mpi ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags openblas ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags openblas,mpi ./...
 
 echo "== tests: pure Go (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 go test -count=1 ./...
 
-echo "== tests: cgo + OpenBLAS"
-go test -count=1 -tags openblas ./...
+echo "== tests: cgo + OpenBLAS + MPI"
+go test -count=1 -tags openblas,mpi ./...
 
 if [ "${ASYM_SKIP_LONG:-}" != 1 ]; then
   echo "== long tests: convergence on real data (OpenBLAS)"

@@ -137,6 +137,10 @@ type RunConfig struct {
 	MetricsEvery int `toml:"metrics_every,omitempty"`
 	// MaxSteps stops after N steps in total (0: no limit); for tests.
 	MaxSteps int64 `toml:"max_steps,omitempty"`
+	// SyncBN makes batch normalisation use the statistics of the global
+	// batch under data-parallel training (mpirun); otherwise each process
+	// normalises with its shard's and the running statistics are averaged.
+	SyncBN bool `toml:"sync_bn,omitempty"`
 }
 
 // Default returns the default configuration: a ConvNet trained with
@@ -204,7 +208,7 @@ func validKeys() []string {
 		"optim": {"method", "lr", "momentum", "nesterov", "weight_decay", "schedule", "milestones", "gamma", "floor", "warmup", "label_smoothing",
 			"feedback.lr", "feedback.momentum", "feedback.nesterov", "feedback.weight_decay", "feedback.schedule"},
 		"rule": {"name", "params.<setting>", "layers", "exclude", "b_init", "b_scale", "delay_epochs", "noise_dist", "noise_variance"},
-		"run":  {"epochs", "seed", "threads", "dir", "checkpoint_every", "keep", "metrics_every", "max_steps"},
+		"run":  {"epochs", "seed", "threads", "dir", "checkpoint_every", "keep", "metrics_every", "max_steps", "sync_bn"},
 	} {
 		for _, k := range keys {
 			out = append(out, sec+"."+k)

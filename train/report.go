@@ -40,6 +40,9 @@ type Reporter interface {
 }
 
 func (t *Trainer) writeMetrics(v any) error {
+	if t.metrics == nil {
+		return nil // not rank 0
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err

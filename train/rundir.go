@@ -43,6 +43,9 @@ const (
 // prepareDir creates the run directory (refusing to reuse one that holds
 // a different run) and opens the metrics file for appending.
 func (t *Trainer) prepareDir(dir string) error {
+	if t.comm().Rank() != 0 {
+		return nil // only rank 0 writes
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("train: run directory: %w", err)
 	}
@@ -66,10 +69,13 @@ func (t *Trainer) prepareDir(dir string) error {
 // checkpoint saves latest (and, for step checkpoints, a numbered copy
 // pruned to Keep).
 func (t *Trainer) checkpoint(dir string, numbered bool) error {
+	if err := t.averageBuffers(); err != nil {
+		return err
+	}
 	if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
 		return err
 	}
-	if !numbered {
+	if !numbered || t.comm().Rank() != 0 {
 		return nil
 	}
 	if err := t.Save(filepath.Join(dir, fmt.Sprintf("step-%09d.safetensors", t.step))); err != nil {
@@ -92,7 +98,15 @@ func pruneSteps(dir string, keep int) error {
 }
 
 // Save writes a checkpoint of the whole training state to path atomically.
+// Under data-parallel training only rank 0 writes (after checking that the
+// replicas agree); the other ranks return nil.
 func (t *Trainer) Save(path string) error {
+	if err := t.checkInSync(); err != nil {
+		return err
+	}
+	if t.comm().Rank() != 0 {
+		return nil
+	}
 	var ts []safetensors.Tensor
 	for _, p := range t.state {
 		ts = append(ts, safetensors.FromTensor(p.Name, p.Value))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/asymlab/asym/data"
+	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/metrics"
 	"github.com/asymlab/asym/models"
@@ -58,6 +59,11 @@ type Trainer struct {
 	Info data.Info
 	// Reporter receives progress (nil: silent).
 	Reporter Reporter
+	// Comm is the group of processes training together (nil: this
+	// process alone). Every process runs the same trainer on the same
+	// batches; each works on its shard of every batch, the gradients are
+	// all-reduced, and only rank 0 writes files.
+	Comm dist.Comm
 
 	loader, evalLoader *data.Loader
 	evalCfg            data.Config
@@ -72,6 +78,7 @@ type Trainer struct {
 	dl                 tensor.Tensor
 	state              []*nn.Param
 	metrics            *os.File
+	reduceBuf          []float32
 	collector          metrics.Collector
 }
 
@@ -205,39 +212,93 @@ func (t *Trainer) Epoch() (epoch, batch int) { return t.epoch, t.batch }
 // TrainStep runs one training step on a batch: forward, loss, backward
 // (with the rule's updates of B) and the optimizer. It returns the batch
 // loss and number of correct predictions, or a divergence error naming the
-// step and the parameter.
+// step and the parameter. Under data-parallel training (see [Trainer.Comm])
+// every process passes the same global batch and works on its shard; the
+// returned loss and count are those of the global batch.
 func (t *Trainer) TrainStep(x *tensor.Tensor, labels []int32) (float64, int, error) {
-	c := &nn.Ctx{E: t.E, Train: true, Seed: t.Cfg.Run.Seed, Step: uint64(t.step)}
-	logits := t.Net.Forward(c, x)
-	loss, correct := t.E.SoftmaxCrossEntropy(&t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		where := t.Net.FirstNonFinite(c, x)
-		if where == "" {
-			where = "loss"
+	loss, correct, _, err := t.step1(x, labels, false)
+	return loss, correct, err
+}
+
+// step1 is TrainStep with a stop request: it also returns whether any
+// process asked to stop (all processes agree, so they stop at the same
+// step).
+func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float64, correct int, stopAll bool, err error) {
+	comm := t.comm()
+	n := len(labels)
+	lo, hi := shard(n, comm.Rank(), comm.Size())
+	c := &nn.Ctx{E: t.E, Train: true, Seed: t.Cfg.Run.Seed, Step: uint64(t.step), Offset: lo}
+	xl := x
+	if comm.Size() > 1 {
+		if n < comm.Size() {
+			// Too small a batch to give every process a sample: all of
+			// them skip it alike.
+			return 0, 0, stop, nil
 		}
-		return loss, correct, fmt.Errorf("%w: step %d: the loss is %v (first non-finite output in layer %s)", ErrDiverged, t.step, loss, where)
+		per := x.RowLen()
+		xl = tensor.FromData(x.Data[lo*per:hi*per], append([]int{hi - lo}, x.Shape[1:]...)...)
+		labels = labels[lo:hi]
+		c.Share = float64(hi-lo) / float64(n)
+		if t.Cfg.Run.SyncBN {
+			c.Sync = comm.AllReduce64
+		}
 	}
-	if t.step < t.delaySteps {
-		t.Net.UpdateFeedback(c)
-		t.Opt.StepGroups(optim.FeedbackGroup)
-	} else {
-		t.Net.Backward(c, &t.dl)
-		if every := t.Cfg.Run.MetricsEvery; every > 0 && t.step%int64(every) == 0 && t.metrics != nil {
-			snap := t.collector.Collect(c, t.Net, t.Bound, &t.dl)
-			snap.Step = t.step
-			for _, ln := range snap.Lines() {
-				if err := t.writeMetrics(ln); err != nil {
-					return loss, correct, err
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(nn.SyncError)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("train: step %d: %w", t.step, se)
+		}
+	}()
+	logits := t.Net.Forward(c, xl)
+	loss, correct = t.E.SoftmaxCrossEntropy(&t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
+	finite := !math.IsNaN(loss) && !math.IsInf(loss, 0)
+	delayed := t.step < t.delaySteps
+	if finite {
+		if delayed {
+			t.Net.UpdateFeedback(c)
+		} else {
+			t.Net.Backward(c, &t.dl)
+			if every := t.Cfg.Run.MetricsEvery; every > 0 && t.step%int64(every) == 0 && t.metrics != nil {
+				snap := t.collector.Collect(c, t.Net, t.Bound, &t.dl)
+				snap.Step = t.step
+				for _, ln := range snap.Lines() {
+					if err := t.writeMetrics(ln); err != nil {
+						return loss, correct, stop, err
+					}
 				}
 			}
 		}
+	}
+	if comm.Size() > 1 {
+		var bad bool
+		loss, correct, bad, stopAll, err = t.allReduceGrads(c.Share, loss, correct, !finite, stop)
+		if err != nil {
+			return loss, correct, stopAll, err
+		}
+		finite = !bad
+	} else {
+		stopAll = stop
+	}
+	if !finite {
+		where := t.Net.FirstNonFinite(c, xl)
+		if where == "" {
+			where = "loss"
+		}
+		return loss, correct, stopAll, fmt.Errorf("%w: step %d: the loss is %v (first non-finite output in layer %s)", ErrDiverged, t.step, loss, where)
+	}
+	if delayed {
+		t.Opt.StepGroups(optim.FeedbackGroup)
+	} else {
 		t.Opt.Step()
 	}
 	if err := optim.CheckFinite(t.step, t.Opt.Params()); err != nil {
-		return loss, correct, err
+		return loss, correct, stopAll, err
 	}
 	t.step++
-	return loss, correct, nil
+	return loss, correct, stopAll, nil
 }
 
 // Evaluate returns the mean loss and the accuracy of the model on ds.
@@ -325,17 +386,16 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			if err != nil {
 				return nil, err
 			}
-			if ctx.Err() != nil {
-				if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
-					return nil, fmt.Errorf("%w (and the checkpoint failed: %v)", ErrInterrupted, err)
-				}
-				return nil, fmt.Errorf("%w at step %d; resume with --resume --run-dir %s", ErrInterrupted, t.step, dir)
+			stop := ctx.Err() != nil
+			if stop && t.comm().Size() == 1 {
+				return nil, t.interrupted(dir)
 			}
 			stepStart := time.Now()
-			loss, correct, err := t.TrainStep(b.X, b.Labels)
+			loss, correct, stopAll, err := t.step1(b.X, b.Labels, stop)
 			if err != nil {
 				return nil, t.divergence(err, dir)
 			}
+
 			d := time.Since(stepStart)
 			t.trainTime += d
 			n := len(b.Labels)
@@ -345,8 +405,12 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			t.sums.Count += int64(n)
 			t.sums.Seconds += d.Seconds()
 			t.batch++
-			if t.Reporter != nil {
+			if t.Reporter != nil && t.comm().Rank() == 0 {
 				t.Reporter.Step(t.progress(loss, correct, n))
+			}
+			if stopAll {
+				// Some process was interrupted: all stop after this step.
+				return nil, t.interrupted(dir)
 			}
 			if cfg.Run.CheckpointEvery > 0 && t.step%int64(cfg.Run.CheckpointEvery) == 0 {
 				if err := t.checkpoint(dir, true); err != nil {
@@ -359,10 +423,16 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		}
 		if cfg.Run.MaxSteps > 0 && t.step >= cfg.Run.MaxSteps && t.batch < t.stepsPerEpoch {
 			// Stopped mid-epoch: save the position so the run can resume.
+			if err := t.averageBuffers(); err != nil {
+				return nil, err
+			}
 			if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
 				return nil, err
 			}
 			break
+		}
+		if err := t.averageBuffers(); err != nil {
+			return nil, err
 		}
 		var err error
 		testLoss, testAcc, err = t.Evaluate(t.TestSet)
@@ -378,7 +448,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if err := t.writeMetrics(m); err != nil {
 			return nil, err
 		}
-		if t.Reporter != nil {
+		if t.Reporter != nil && t.comm().Rank() == 0 {
 			t.Reporter.Epoch(m)
 		}
 		improved := math.IsNaN(t.best) || testAcc > t.best
@@ -403,6 +473,9 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	if t.batch > 0 || !evaluated {
 		// Stopped mid-epoch (MaxSteps), or nothing left to train (a resumed
 		// finished run): evaluate the model as it stands.
+		if err := t.averageBuffers(); err != nil {
+			return nil, err
+		}
 		var err error
 		if testLoss, testAcc, err = t.Evaluate(t.TestSet); err != nil {
 			return nil, err
@@ -417,10 +490,24 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
 		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}
-	if err := writeJSONFile(filepath.Join(dir, "summary.json"), s); err != nil {
-		return nil, err
+	if t.comm().Rank() == 0 {
+		if err := writeJSONFile(filepath.Join(dir, "summary.json"), s); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// interrupted saves a checkpoint at the current position and returns the
+// interruption error.
+func (t *Trainer) interrupted(dir string) error {
+	if err := t.averageBuffers(); err != nil {
+		return fmt.Errorf("%w (and the checkpoint failed: %v)", ErrInterrupted, err)
+	}
+	if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
+		return fmt.Errorf("%w (and the checkpoint failed: %v)", ErrInterrupted, err)
+	}
+	return fmt.Errorf("%w at step %d; resume with --resume --run-dir %s", ErrInterrupted, t.step, dir)
 }
 
 // divergence reports a divergence, naming the layer, and keeps the last

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/asymlab/asym/data"
+	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/train"
 )
 
@@ -82,28 +84,51 @@ checkpoint (same seed and threads give bit-identical results).`,
 			runDir = train.DefaultDir(cfg, time.Now())
 		}
 		cfg.Run.Dir = runDir
+		comm, err := dist.Init()
+		if err != nil {
+			return err
+		}
+		defer comm.Close()
+		quiet := comm.Rank() != 0
+		errw := s.Err
+		if quiet {
+			errw = io.Discard
+		}
 		t, err := train.New(cfg)
 		if err != nil {
-			return err
+			return abortOthers(comm, err)
 		}
+		t.Comm = comm
 		if resume {
 			if n, err := train.CheckpointThreads(latest); err == nil && n != t.E.Threads() {
-				fmt.Fprintf(s.Err, "asym: note: the checkpoint was written with %d threads, this run uses %d; results will not be bit-identical to an uninterrupted run\n", n, t.E.Threads())
+				fmt.Fprintf(errw, "asym: note: the checkpoint was written with %d threads, this run uses %d; results will not be bit-identical to an uninterrupted run\n", n, t.E.Threads())
 			}
 			if err := t.Restore(latest); err != nil {
-				return err
+				return abortOthers(comm, err)
 			}
 			ep, b := t.Epoch()
-			fmt.Fprintf(s.Err, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, ep+1, b, t.Step())
+			fmt.Fprintf(errw, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, ep+1, b, t.Step())
 		}
-		t.Reporter = &reporter{w: s.Err, tty: s.ErrTTY}
-		fmt.Fprintf(s.Err, "training %s on %s (%d train / %d test) with rule %s: %d epochs of %d steps, %s, %d threads; run dir %s\n",
+		t.Reporter = &reporter{w: errw, tty: s.ErrTTY}
+		procs := ""
+		if comm.Size() > 1 {
+			procs = fmt.Sprintf(" × %d processes (%s; global batch %d)", comm.Size(), comm.Name(), cfg.Data.Batch)
+		}
+		fmt.Fprintf(errw, "training %s on %s (%d train / %d test) with rule %s: %d epochs of %d steps, %s, %d threads%s; run dir %s\n",
 			cfg.Model.Arch, cfg.Data.Name, t.TrainSet.Len(), t.TestSet.Len(), cfg.Rule.Name, cfg.Run.Epochs, t.StepsPerEpoch(),
-			t.E.Name(), t.E.Threads(), runDir)
+			t.E.Name(), t.E.Threads(), procs, runDir)
 		sum, err := t.Run(cmd.Context(), runDir)
-		reportSkipped(s, t)
+		if !quiet {
+			reportSkipped(s, t)
+		}
 		if err != nil {
-			return err
+			if errors.Is(err, train.ErrInterrupted) {
+				return err // every process stopped at the same step
+			}
+			return abortOthers(comm, err)
+		}
+		if quiet {
+			return nil
 		}
 		return printSummary(s, sum, asJSON)
 	}
@@ -144,4 +169,14 @@ func reportSkipped(s *IO, t *train.Trainer) {
 			fmt.Fprintf(s.Err, "  %v\n", k.Err)
 		}
 	}
+}
+
+// abortOthers ends the other processes of a data-parallel run after an
+// error on this one (they would otherwise wait for it forever).
+func abortOthers(comm dist.Comm, err error) error {
+	if comm.Size() > 1 {
+		fmt.Fprintf(os.Stderr, "asym: rank %d: %v\n", comm.Rank(), err)
+		comm.Abort(exitCode(err))
+	}
+	return err
 }
