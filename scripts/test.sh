@@ -12,13 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 
-packages=(pkg-config libopenblas-dev openmpi-bin libopenmpi-dev dataset-fashion-mnist chromium python3-numpy)
+packages=(pkg-config libopenblas-dev openmpi-bin libopenmpi-dev dataset-fashion-mnist chromium python3-numpy python3-torch python3-torchvision)
 missing=()
 pkg-config --exists openblas 2>/dev/null || missing+=(pkg-config libopenblas-dev)
 pkg-config --exists ompi 2>/dev/null && command -v mpirun >/dev/null || missing+=(openmpi-bin libopenmpi-dev)
 [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
 command -v chromium >/dev/null || missing+=(chromium)
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
+/usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || missing+=(python3-torch python3-torchvision)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing ${missing[*]}"

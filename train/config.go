@@ -38,6 +38,12 @@ type ModelConfig struct {
 	Init             string  `toml:"init,omitempty"`
 	Stem             string  `toml:"stem,omitempty"`
 	ZeroInitResidual bool    `toml:"zero_init_residual,omitempty"`
+	// InitFrom names a safetensors file (PyTorch names, e.g. a torchvision
+	// ResNet's weights) whose tensors replace the initial forward
+	// parameters; InitSkip lists parameter-name globs to keep (e.g. "fc.*"
+	// for a new classifier).
+	InitFrom string   `toml:"init_from,omitempty"`
+	InitSkip []string `toml:"init_skip,omitempty"`
 }
 
 // DataConfig selects the data set and its pipeline.
@@ -203,7 +209,7 @@ func (c Config) String() string {
 func validKeys() []string {
 	var out []string
 	for sec, keys := range map[string][]string{
-		"model": {"arch", "hidden", "depth", "width", "dropout", "batch_norm", "init", "stem", "zero_init_residual"},
+		"model": {"arch", "hidden", "depth", "width", "dropout", "batch_norm", "init", "stem", "zero_init_residual", "init_from", "init_skip"},
 		"data":  {"name", "dir", "batch", "eval_batch", "augment", "image_size", "crop_pad", "flip", "workers", "train_limit", "test_limit"},
 		"optim": {"method", "lr", "momentum", "nesterov", "weight_decay", "schedule", "milestones", "gamma", "floor", "warmup", "label_smoothing",
 			"feedback.lr", "feedback.momentum", "feedback.nesterov", "feedback.weight_decay", "feedback.schedule"},

@@ -14,6 +14,7 @@ import (
 	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/engine"
+	"github.com/asymlab/asym/interop"
 	"github.com/asymlab/asym/metrics"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
@@ -112,6 +113,11 @@ func New(cfg Config) (*Trainer, error) {
 	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
 		return nil, fmt.Errorf("%w: model: %v", ErrConfig, err)
+	}
+	if cfg.Model.InitFrom != "" {
+		if _, err := interop.Import(cfg.Model.InitFrom, t.Net, cfg.Model.InitSkip); err != nil {
+			return nil, err
+		}
 	}
 	rule, err := rules.New(cfg.Rule.Name, cfg.Rule.Params)
 	if err != nil {

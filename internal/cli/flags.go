@@ -31,6 +31,8 @@ func addConfigFlags(fs *pflag.FlagSet) *configFlags {
 	fs.BoolVar(&c.Model.BatchNorm, "batch-norm", false, "BatchNorm after every hidden layer of the MLP")
 	fs.StringVar(&c.Model.Init, "init", c.Model.Init, "weight initializer: he, lecun, torch")
 	fs.StringVar(&c.Model.Stem, "stem", "", "ImageNet-style ResNet stem: imagenet, small")
+	fs.StringVar(&c.Model.InitFrom, "init-from", "", "start from the weights in this safetensors file (PyTorch names)")
+	fs.StringSliceVar(&c.Model.InitSkip, "init-skip", nil, "parameter-name globs not taken from --init-from (e.g. 'fc.*')")
 	fs.StringVar(&c.Data.Name, "data", c.Data.Name, "data set: digits (embedded), fashion-mnist, mnist, cifar10, cifar100, imagefolder")
 	fs.StringVar(&c.Data.Augment, "augment", "", "training augmentation: standard (the data set's usual one), none, custom (--crop-pad, --flip)")
 	fs.IntVar(&c.Data.ImageSize, "image-size", 0, "side of the square images cut from image folders (default 224)")
@@ -79,8 +81,9 @@ func (f *configFlags) apply(cfg *train.Config) error {
 		"depth": func() { cfg.Model.Depth = c.Model.Depth }, "width": func() { cfg.Model.Width = c.Model.Width },
 		"dropout":    func() { cfg.Model.Dropout = c.Model.Dropout },
 		"batch-norm": func() { cfg.Model.BatchNorm = c.Model.BatchNorm }, "init": func() { cfg.Model.Init = c.Model.Init },
-		"stem": func() { cfg.Model.Stem = c.Model.Stem },
-		"data": func() { cfg.Data.Name = c.Data.Name }, "augment": func() { cfg.Data.Augment = c.Data.Augment },
+		"stem": func() { cfg.Model.Stem = c.Model.Stem }, "init-from": func() { cfg.Model.InitFrom = c.Model.InitFrom },
+		"init-skip": func() { cfg.Model.InitSkip = c.Model.InitSkip },
+		"data":      func() { cfg.Data.Name = c.Data.Name }, "augment": func() { cfg.Data.Augment = c.Data.Augment },
 		"image-size": func() { cfg.Data.ImageSize = c.Data.ImageSize }, "data-dir": func() { cfg.Data.Dir = c.Data.Dir },
 		"batch": func() { cfg.Data.Batch = c.Data.Batch }, "crop-pad": func() { cfg.Data.CropPad = c.Data.CropPad },
 		"flip": func() { cfg.Data.Flip = c.Data.Flip }, "workers": func() { cfg.Data.Workers = c.Data.Workers },
