@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
@@ -29,6 +30,10 @@ type BenchConfig struct {
 	Warmup  int // untimed steps
 	Steps   int // timed steps
 	Seed    uint64
+	// Comm, when it has several processes, measures data-parallel steps:
+	// each process works on its shard of the batch and the gradients are
+	// all-reduced (timed separately).
+	Comm dist.Comm
 }
 
 // BenchResult is one measurement.
@@ -44,6 +49,8 @@ type BenchResult struct {
 	StepMSMean float64 `json:"step_ms_mean"`
 	ImagesPerS float64 `json:"images_per_s"` // from the median
 	PeakRSSMB  float64 `json:"peak_rss_mb"`  // process high-water mark (0 if unknown)
+	Processes  int     `json:"processes"`
+	CommShare  float64 `json:"comm_share,omitempty"` // fraction of the step spent all-reducing
 	HeapMB     float64 `json:"heap_mb"`
 	Params     int     `json:"params"`
 }
@@ -72,10 +79,30 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 		return nil, err
 	}
 	e := engine.NewCPU(bc.Threads)
-	x := tensor.New(append([]int{bc.Batch}, bc.In...)...)
+	comm := bc.Comm
+	if comm == nil {
+		comm = dist.Local()
+	}
+	local := bc.Batch
+	if comm.Size() > 1 {
+		lo, hi := shard(bc.Batch, comm.Rank(), comm.Size())
+		local = hi - lo
+		if local == 0 {
+			return nil, fmt.Errorf("%w: bench: batch %d is smaller than the %d processes", ErrConfig, bc.Batch, comm.Size())
+		}
+	}
+	var grads []*nn.Param
+	n := 0
+	for _, p := range opt.Params() {
+		grads = append(grads, p)
+		n += p.Grad.Len()
+	}
+	flat := make([]float32, n)
+	var commTime time.Duration
+	x := tensor.New(append([]int{local}, bc.In...)...)
 	rng := tensor.NewRand(bc.Seed, 99)
 	tensor.FillNormal(x, rng, 1)
-	labels := make([]int32, bc.Batch)
+	labels := make([]int32, local)
 	for i := range labels {
 		labels[i] = int32(rng.IntN(bc.Classes))
 	}
@@ -87,6 +114,23 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 		logits := net.Forward(c, x)
 		e.SoftmaxCrossEntropy(&dl, logits, labels, 0)
 		net.Backward(c, &dl)
+		if comm.Size() > 1 {
+			t1 := time.Now()
+			k := 0
+			for _, p := range grads {
+				k += copy(flat[k:], p.Grad.Data)
+			}
+			if err := comm.AllReduce(flat); err != nil {
+				return nil, err
+			}
+			k = 0
+			for _, p := range grads {
+				k += copy(p.Grad.Data, flat[k:])
+			}
+			if s >= bc.Warmup {
+				commTime += time.Since(t1)
+			}
+		}
 		opt.Step()
 		if s >= bc.Warmup {
 			times = append(times, time.Since(t0).Seconds())
@@ -102,15 +146,20 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 		mean += v
 	}
 	mean /= float64(len(times))
-	n := 0
+	np := 0
 	for _, p := range net.Params() {
 		if p.Grad != nil && p.Kind != nn.KindFeedback {
-			n += p.Value.Len()
+			np += p.Value.Len()
 		}
+	}
+	total := 0.0
+	for _, v := range times {
+		total += v
 	}
 	return &BenchResult{Model: bc.Model.Arch, Rule: bc.Rule, Input: bc.In, Batch: bc.Batch, Threads: e.Threads(),
 		Backend: e.Name(), Steps: bc.Steps, StepMS: 1000 * med, StepMSMean: 1000 * mean,
-		ImagesPerS: float64(bc.Batch) / med, PeakRSSMB: PeakRSSMB(), HeapMB: heapMB(), Params: n}, nil
+		ImagesPerS: float64(bc.Batch) / med, PeakRSSMB: PeakRSSMB(), HeapMB: heapMB(), Params: np,
+		Processes: comm.Size(), CommShare: commTime.Seconds() / total}, nil
 }
 
 // PeakRSSMB returns the process's peak resident set size in MiB from

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/train"
 )
 
@@ -43,6 +45,20 @@ same model, measured in the same run.`,
 			}
 			bc.In = in
 			bc.Model.Hidden, bc.Model.Depth, bc.Model.Width = hidden, depth, width
+			comm, err := dist.Init()
+			if err != nil {
+				return err
+			}
+			defer comm.Close()
+			if comm.Size() > 1 {
+				// Under mpirun: every process measures the same cases in
+				// place; rank 0 prints.
+				bc.Comm = comm
+				child, isolate = false, false
+				if comm.Rank() != 0 {
+					s = &IO{In: s.In, Out: io.Discard, Err: io.Discard}
+				}
+			}
 			if child {
 				bc.Model.Arch, bc.Rule = modelNames[0], ruleNames[0]
 				r, err := train.Bench(bc)
@@ -157,17 +173,21 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\trule\tinput\tbatch\tthreads\tms/step\timages/s\tpeak RSS MiB\tvs bp\t")
+	fmt.Fprintln(tw, "model\trule\tinput\tbatch\tprocs×threads\tms/step\timages/s\tpeak RSS MiB\tcomm\tvs bp\t")
 	for _, r := range rs {
 		ratio := "-"
 		if b, ok := bp[r.Model]; ok {
 			ratio = fmt.Sprintf("%.3f", r.StepMS/b)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d\t%.2f\t%.0f\t%.0f\t%s\t\n", r.Model, r.Rule, r.Input[0], r.Input[1], r.Input[2],
-			r.Batch, r.Threads, r.StepMS, r.ImagesPerS, r.PeakRSSMB, ratio)
+		comm := "-"
+		if r.Processes > 1 {
+			comm = fmt.Sprintf("%.1f%%", 100*r.CommShare)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d×%d\t%.2f\t%.0f\t%.0f\t%s\t%s\t\n", r.Model, r.Rule, r.Input[0], r.Input[1], r.Input[2],
+			r.Batch, max(r.Processes, 1), r.Threads, r.StepMS, r.ImagesPerS, r.PeakRSSMB, comm, ratio)
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(tw, "backend: %s\t\t\t\t\t\t\t\t\t\n", rs[0].Backend)
+		fmt.Fprintf(tw, "backend: %s\t\t\t\t\t\t\t\t\t\t\n", rs[0].Backend)
 	}
 	return tw.Flush()
 }
