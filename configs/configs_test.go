@@ -1,0 +1,60 @@
+// Package configs holds asym's reference configuration files; its test
+// checks that every one of them decodes strictly and validates, so that
+// they cannot rot as the code changes.
+package configs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/asymlab/asym/experiments"
+	"github.com/asymlab/asym/train"
+)
+
+func TestConfigsDecodeAndValidate(t *testing.T) {
+	files, err := filepath.Glob("*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("paper/*.toml")
+	files = append(files, more...)
+	for _, f := range files {
+		c, err := train.LoadFile(f, train.Default())
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	exps, _ := filepath.Glob("experiments/*.toml")
+	for _, f := range exps {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind := ""
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "kind = "); ok {
+				kind = strings.Trim(v, `"`)
+			}
+		}
+		c, err := experiments.LoadFile(f, experiments.Default(kind))
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if err := c.Train.Validate(); err != nil {
+			t.Errorf("%s [train]: %v", f, err)
+		}
+	}
+	if len(files) < 5 || len(exps) < 5 {
+		t.Errorf("found %d train and %d experiment configs", len(files), len(exps))
+	}
+}
