@@ -41,7 +41,16 @@ func newPlot(title, x, y string) *plot.Plot {
 }
 
 // lineColor returns the i-th line color.
-func lineColor(i int) color.Color { return plotutil.Color(i) }
+// linePalette holds twelve colours distinct enough for one line per rule
+// (Tableau 10 plus two).
+var linePalette = []color.Color{
+	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
+	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
+	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
+	color.RGBA{23, 190, 207, 255}, color.RGBA{0, 0, 0, 255}, color.RGBA{255, 215, 0, 255},
+}
+
+func lineColor(i int) color.Color { return linePalette[i%len(linePalette)] }
 
 // withAlpha returns c with alpha a (0–255), non-premultiplied.
 func withAlpha(c color.Color, a uint8) color.Color {
