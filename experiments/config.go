@@ -74,9 +74,15 @@ type Config struct {
 }
 
 // Default returns the default configuration of a kind: the embedded digits,
-// every rule with its small-scale settings, two seeds.
+// an MLP with batch normalisation, every rule with its small-scale
+// settings, two seeds, 20 epochs.
 func Default(kind string) Config {
 	t := train.Default()
+	// Batch normalisation after every hidden layer keeps every rule stable
+	// at one learning rate (without it, feedback-alignment-like rules let
+	// the hidden weights grow until some diverge; the paper's ResNets have
+	// batch norm too).
+	t.Model.BatchNorm = true
 	t.Run.Epochs = 20
 	t.Run.Threads = 0
 	c := Config{Kind: kind, Rules: []string{"all"}, Models: []string{"mlp"}, Seeds: []uint64{1, 2}, MetricsPoints: 20,
