@@ -34,14 +34,23 @@ type regularizer struct {
 	// (the mirror phase of Akrout et al. 2019).
 	noiseStd float64
 	seed, id uint64
+	s        *regScratch
+}
 
+// regScratch is the working memory of the regularizers of one binding:
+// Update runs layer after layer, so all layers share it and it is as large
+// as the largest layer's activations, not their sum.
+type regScratch struct {
 	bx, z, sig, xn, yn tensor.Tensor
 }
 
 func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *regularizer {
 	b := env.NewFeedbackParam(l, true)
 	l.SetFeedback(b)
-	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name())}
+	if env.scratch == nil {
+		env.scratch = new(regScratch)
+	}
+	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch}
 }
 
 // Prepare does nothing: B is a trained parameter.
@@ -53,16 +62,16 @@ func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) 
 	if r.noiseStd == 0 {
 		return x, l.Preactivation(c.E)
 	}
-	r.xn.ResizeLike(x)
+	r.s.xn.ResizeLike(x)
 	per := x.RowLen()
 	for n := 0; n < x.Shape[0]; n++ {
 		// One stream per global sample (see nn.Ctx.Offset).
 		rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365, uint64(c.Offset+n)))
-		row := tensor.FromData(r.xn.Data[n*per:(n+1)*per], per)
+		row := tensor.FromData(r.s.xn.Data[n*per:(n+1)*per], per)
 		tensor.FillNormal(row, rng, r.noiseStd)
 	}
-	l.Apply(c.E, &r.yn, l.Weight().Value, &r.xn)
-	return &r.xn, &r.yn
+	l.Apply(c.E, &r.s.yn, l.Weight().Value, &r.s.xn)
+	return &r.s.xn, &r.s.yn
 }
 
 // Update writes ∇_B R into B.Grad.
@@ -76,39 +85,36 @@ func (r *regularizer) Update(c *nn.Ctx, l nn.WeightLayer) {
 	outer := false
 	if k.Null != 0 && k.Sparse == 0 {
 		// v = 2·Null·Bᵀy − Amp·x; ∇ += E[y vᵀ].
-		l.ApplyT(e, &r.z, B, y)
-		r.sig.ResizeLike(&r.z)
-		copy(r.sig.Data, r.z.Data)
-		e.Scale(float32(2*k.Null), r.sig.Data)
+		l.ApplyT(e, &r.s.sig, B, y)
+		e.Scale(float32(2*k.Null), r.s.sig.Data)
 		if k.Amp != 0 {
-			e.Axpy(float32(-k.Amp), x.Data, r.sig.Data)
+			e.Axpy(float32(-k.Amp), x.Data, r.s.sig.Data)
 		}
-		l.Outer(e, g, y, &r.sig, inv, 0)
+		l.Outer(e, g, y, &r.s.sig, inv, 0)
 		outer = true
 	} else {
 		if k.Amp != 0 || k.Sparse != 0 {
 			// u = 2·Sparse·Bx − Amp·y; ∇ += E[u xᵀ].
-			r.sig.ResizeLike(y)
 			if k.Sparse != 0 {
-				l.Apply(e, &r.bx, B, x)
-				copy(r.sig.Data, r.bx.Data)
-				e.Scale(float32(2*k.Sparse), r.sig.Data)
+				l.Apply(e, &r.s.sig, B, x)
+				e.Scale(float32(2*k.Sparse), r.s.sig.Data)
 			} else {
-				clear(r.sig.Data)
+				r.s.sig.ResizeLike(y)
+				clear(r.s.sig.Data)
 			}
 			if k.Amp != 0 {
-				e.Axpy(float32(-k.Amp), y.Data, r.sig.Data)
+				e.Axpy(float32(-k.Amp), y.Data, r.s.sig.Data)
 			}
-			l.Outer(e, g, &r.sig, x, inv, 0)
+			l.Outer(e, g, &r.s.sig, x, inv, 0)
 			outer = true
 		}
 		if k.Null != 0 {
-			l.ApplyT(e, &r.z, B, y)
+			l.ApplyT(e, &r.s.z, B, y)
 			beta := float32(0)
 			if outer {
 				beta = 1
 			}
-			l.Outer(e, g, y, &r.z, 2*float32(k.Null)*inv, beta)
+			l.Outer(e, g, y, &r.s.z, 2*float32(k.Null)*inv, beta)
 			outer = true
 		}
 	}
@@ -140,17 +146,17 @@ func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
 		R -= k.Self * e.Dot(W.Data, B.Data)
 	}
 	if k.Amp != 0 || k.Sparse != 0 {
-		l.Apply(e, &r.bx, B, x)
+		l.Apply(e, &r.s.bx, B, x)
 		if k.Amp != 0 {
-			R -= k.Amp * e.Dot(y.Data, r.bx.Data) / n
+			R -= k.Amp * e.Dot(y.Data, r.s.bx.Data) / n
 		}
 		if k.Sparse != 0 {
-			R += k.Sparse * (e.Dot(r.bx.Data, r.bx.Data) + e.Dot(y.Data, y.Data)) / n
+			R += k.Sparse * (e.Dot(r.s.bx.Data, r.s.bx.Data) + e.Dot(y.Data, y.Data)) / n
 		}
 	}
 	if k.Null != 0 {
-		l.ApplyT(e, &r.z, B, y)
-		R += k.Null * e.Dot(r.z.Data, r.z.Data) / n
+		l.ApplyT(e, &r.s.z, B, y)
+		R += k.Null * e.Dot(r.s.z.Data, r.s.z.Data) / n
 	}
 	return R
 }

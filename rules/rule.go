@@ -53,6 +53,8 @@ type Env struct {
 	BScale float64
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
+	// scratch is shared by the regularizers of one binding.
+	scratch *regScratch
 }
 
 // NewFeedbackParam returns a new backward-weight parameter for l,

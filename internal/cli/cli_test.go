@@ -13,6 +13,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/train"
 )
 
@@ -23,24 +24,31 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: filepath.Join("testdata", "script"), Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		// jsoneq A B KEY...: the JSON objects in files A and B have equal
-		// values at the given keys.
-		"jsoneq": func(ts *testscript.TestScript, neg bool, args []string) {
-			if len(args) < 3 {
-				ts.Fatalf("usage: jsoneq A B KEY...")
+	testscript.Run(t, testscript.Params{Dir: filepath.Join("testdata", "script"),
+		Condition: func(cond string) (bool, error) {
+			if cond == "fashion" { // Debian's dataset-fashion-mnist is installed
+				return fileExists(data.FashionMNISTDir), nil
 			}
-			var a, b map[string]any
-			ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &a))
-			ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &b))
-			for _, k := range args[2:] {
-				eq := fmt.Sprint(a[k]) == fmt.Sprint(b[k]) && a[k] != nil
-				if eq == neg {
-					ts.Fatalf("%s: %v vs %v", k, a[k], b[k])
-				}
-			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
-	}})
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// jsoneq A B KEY...: the JSON objects in files A and B have equal
+			// values at the given keys.
+			"jsoneq": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 3 {
+					ts.Fatalf("usage: jsoneq A B KEY...")
+				}
+				var a, b map[string]any
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &a))
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &b))
+				for _, k := range args[2:] {
+					eq := fmt.Sprint(a[k]) == fmt.Sprint(b[k]) && a[k] != nil
+					if eq == neg {
+						ts.Fatalf("%s: %v vs %v", k, a[k], b[k])
+					}
+				}
+			},
+		}})
 }
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
