@@ -206,8 +206,10 @@ func TestConfigValidation(t *testing.T) {
 		"model":     func(c *Config) { c.Models = []string{"vgg"} },
 		"depths":    func(c *Config) { c.Kind, c.Depths = KindDepth, []int{9} },
 		"variances": func(c *Config) { c.Kind, c.Variances = KindNoise, []float64{-1} },
-		"grid key":  func(c *Config) { c.Kind, c.Rules, c.Grid = KindSweep, []string{"sa"}, map[string]map[string][]float64{"sa": {"gamma": {1}}} },
-		"source":    func(c *Config) { c.Kind, c.Source = KindTransfer, "" },
+		"grid key": func(c *Config) {
+			c.Kind, c.Rules, c.Grid = KindSweep, []string{"sa"}, map[string]map[string][]float64{"sa": {"gamma": {1}}}
+		},
+		"source": func(c *Config) { c.Kind, c.Source = KindTransfer, "" },
 	}
 	for name, mut := range cases {
 		c := Default(KindCompare)
