@@ -222,7 +222,7 @@ func (c Config) Validate() error {
 		bad("seeds: empty")
 	}
 	for _, m := range c.Models {
-		if !slices.Contains(models.Names(), strings.ToLower(m)) {
+		if !models.Valid(m) {
 			bad("models: unknown architecture %q; valid: %s", m, strings.Join(models.Names(), ", "))
 		}
 	}

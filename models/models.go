@@ -13,9 +13,9 @@ import (
 // Spec describes a model.
 type Spec struct {
 	// Arch is the architecture: "mlp", "convnet", "resnet" (CIFAR style,
-	// depth 6n+2), "resnet20", "resnet32", "resnet44", "resnet56",
-	// "resnet110", "resnet18", "resnet34", "resnet50", "resnet101" or
-	// "resnet152".
+	// depth 6n+2 given by Depth), "resnetN" for N = 6n+2 (CIFAR style:
+	// resnet8, resnet20, resnet32, ..., resnet110), or the ImageNet-style
+	// "resnet18", "resnet34", "resnet50", "resnet101", "resnet152".
 	Arch string
 	// In is the per-sample input shape (C, H, W).
 	In []int
@@ -49,8 +49,23 @@ type Spec struct {
 var arches = []string{"mlp", "convnet", "resnet", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
 	"resnet18", "resnet34", "resnet50", "resnet101", "resnet152"}
 
-// Names returns the accepted architecture names.
+// Names returns the architecture names (besides these, "resnetN" for any
+// N = 6n+2 ≥ 8 is a CIFAR-style ResNet; see [Valid]).
 func Names() []string { return append([]string(nil), arches...) }
+
+// Valid reports whether arch names an architecture Build knows.
+func Valid(arch string) bool {
+	a := strings.ToLower(arch)
+	for _, n := range arches {
+		if n == a {
+			return true
+		}
+	}
+	if d, err := strconv.Atoi(strings.TrimPrefix(a, "resnet")); err == nil && strings.HasPrefix(a, "resnet") {
+		return d >= 8 && (d-2)%6 == 0
+	}
+	return false
+}
 
 // Build constructs the network described by s with weights drawn from rng.
 func Build(s Spec, rng *rand.Rand) (*nn.Network, error) {
@@ -88,11 +103,11 @@ func Build(s Spec, rng *rand.Rand) (*nn.Network, error) {
 		root, err = b.cifarResNet(s.Depth)
 	case strings.HasPrefix(arch, "resnet"):
 		d, _ := strconv.Atoi(strings.TrimPrefix(arch, "resnet"))
-		switch d {
-		case 20, 32, 44, 56, 110:
-			root, err = b.cifarResNet(d)
-		case 18, 34, 50, 101, 152:
+		switch {
+		case d == 18 || d == 34 || d == 50 || d == 101 || d == 152:
 			root, err = b.imagenetResNet(d)
+		case d >= 8 && (d-2)%6 == 0:
+			root, err = b.cifarResNet(d)
 		default:
 			err = errArch(s.Arch)
 		}

@@ -234,7 +234,7 @@ func (c Config) Validate() error {
 	bad := func(key string, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrConfig, key, fmt.Sprintf(format, a...)))
 	}
-	if !contains(models.Names(), strings.ToLower(c.Model.Arch)) {
+	if !models.Valid(c.Model.Arch) {
 		bad("model.arch", "unknown architecture %q; valid: %s", c.Model.Arch, strings.Join(models.Names(), ", "))
 	}
 	if c.Model.Init != "" {
