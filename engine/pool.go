@@ -168,7 +168,7 @@ func maxPool2x2(y []float32, ix []int32, x []float32, base int, g *PoolGeom) {
 			k0 := int64(orderKey(a))<<32 | 3
 			k1 := int64(orderKey(b))<<32 | 2
 			k2 := int64(orderKey(c))<<32 | 1
-			k3 := int64(orderKey(d))<<32 | 0
+			k3 := int64(orderKey(d)) << 32 // position 3: low bits 0
 			pos := 3 - int(max(max(k0, k1), max(k2, k3))&3)
 			yr[ow] = max(max(a, b), max(c, d))
 			ir[ow] = int32(base + r0 + j + (pos>>1)*W + pos&1)
