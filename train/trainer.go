@@ -445,6 +445,10 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
+		if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
+			return nil, fmt.Errorf("%w: step %d: the test loss is %v (the network's outputs overflow in evaluation); the last good checkpoint is %s",
+				ErrDiverged, t.step, testLoss, filepath.Join(dir, LatestName))
+		}
 		evaluated = true
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
 		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
