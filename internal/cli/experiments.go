@@ -94,11 +94,10 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := experiments.Default(kind)
 		var err error
-		if dir != "" {
+		if dir != "" && cfgPath == "" {
+			// Continue the experiment saved in dir with its own settings
+			// (with --config, Run checks that the settings are the same).
 			if saved := filepath.Join(dir, experiments.ConfigFile); fileExists(saved) {
-				if cfgPath != "" {
-					return usagef("%s holds an experiment already; continue it without --config, or choose another --dir", dir)
-				}
 				if cfg, err = experiments.LoadFile(saved, cfg); err != nil {
 					return err
 				}
