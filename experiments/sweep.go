@@ -158,7 +158,7 @@ func reportSweep(cfg Config, results []Result) (*report.Report, error) {
 	t := &report.Table{Title: "All settings", Columns: []string{"model", "rule", "setting", "test acc (%)", "diverged"}}
 	for _, s := range srs {
 		t.Add(report.Text(s.Model), report.Text(s.Rule), report.Text(settingString(s.X)), report.MeanStd(s.Acc, 2),
-			report.Text(fmt.Sprintf("%d/%d", s.Diverged, s.Acc.N)))
+			report.Text(fmt.Sprintf("%d of %d", s.Diverged, s.Acc.N+s.Acc.Bad)))
 	}
 	bt := &report.Table{Title: "Best setting per rule", Columns: []string{"model", "rule", "setting", "test acc (%)"},
 		Note: "Highest mean final test accuracy among settings whose runs never diverged."}
