@@ -154,6 +154,10 @@ func gatherOut(dst []float32, t *tensor.Tensor, n0, gs, grp int, g *ConvGeom) {
 func (c *CPU) Conv2d(y, x, w *tensor.Tensor, g *ConvGeom) {
 	g.check("Conv2d", x, w)
 	y.Resize(g.OutShape()...)
+	if g.directOK() {
+		c.conv2dDirect(y.Data, x.Data, w.Data, g)
+		return
+	}
 	P, K, M := g.positions, g.colRows, g.outPerGroup
 	c.parallel(g.N, 1, func(wk, lo, hi int) {
 		s := &c.scratch[wk]
@@ -198,6 +202,10 @@ func (c *CPU) Conv2dInputGrad(dx, dy, w *tensor.Tensor, g *ConvGeom) {
 		panic(fmt.Sprintf("engine: Conv2dInputGrad: dy shape %v, geometry wants %v", dy.Shape, g.OutShape()))
 	}
 	dx.Resize(g.N, g.In, g.H, g.W)
+	if g.directOK() {
+		c.conv2dInputGradDirect(dx.Data, dy.Data, w.Data, g)
+		return
+	}
 	P, K, M := g.positions, g.colRows, g.outPerGroup
 	ghw := g.inPerGroup * g.H * g.W
 	c.parallel(g.N, 1, func(wk, lo, hi int) {
@@ -248,8 +256,13 @@ func (c *CPU) Conv2dWeightGrad(dw, x, dy *tensor.Tensor, g *ConvGeom, alpha, bet
 	if !tensor.SameShape(dy.Shape, g.OutShape()) {
 		panic(fmt.Sprintf("engine: Conv2dWeightGrad: dy shape %v, geometry wants %v", dy.Shape, g.OutShape()))
 	}
-	P, K, M := g.positions, g.colRows, g.outPerGroup
 	nwt := len(dw.Data)
+	if g.directOK() {
+		nw := c.directWeightGrad(x.Data, dy.Data, g, nwt)
+		reducePartials(dw.Data, c.scratch[:nw], alpha, beta)
+		return
+	}
+	P, K, M := g.positions, g.colRows, g.outPerGroup
 	nw := c.parallel(g.N, 1, func(wk, lo, hi int) {
 		s := &c.scratch[wk]
 		s.partial = grow(s.partial, nwt)

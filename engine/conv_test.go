@@ -41,6 +41,15 @@ var convCases = []struct {
 	// 16×16 = 256 positions: groups of 4 samples, leaving a single-sample
 	// tail (5 = 4+1 on one thread, 2+2+1 on three).
 	{"multi-sample with tail", gc.Conv{N: 5, C: 1, H: 16, W: 16, Out: 2, KH: 3, KW: 3, PH: 1, PW: 1}},
+	// Direct path (stride 1): no padding, padding below span − 1, a wide
+	// kernel with the full span − 1 padding, channel counts that leave
+	// partial register tiles (13 = 8 + 5 outputs, 5 inputs for δx; 45 taps,
+	// not a multiple of 6), and conv groups.
+	{"3x3 pad 0", gc.Conv{N: 2, C: 3, H: 6, W: 5, Out: 5, KH: 3, KW: 3}},
+	{"5x5 pad 1", gc.Conv{N: 2, C: 2, H: 7, W: 8, Out: 3, KH: 5, KW: 5, PH: 1, PW: 1}},
+	{"2x3 pad 1,2", gc.Conv{N: 3, C: 2, H: 5, W: 4, Out: 4, KH: 2, KW: 3, PH: 1, PW: 2}},
+	{"13 out 5 in", gc.Conv{N: 2, C: 5, H: 4, W: 5, Out: 13, KH: 3, KW: 3, PH: 1, PW: 1}},
+	{"direct groups", gc.Conv{N: 3, C: 4, H: 5, W: 6, Out: 10, KH: 3, KW: 3, PH: 1, PW: 1, G: 2}},
 }
 
 func engineGeom(g gc.Conv) engine.ConvGeom {
@@ -91,7 +100,8 @@ func newConvRef(t *testing.T, g gc.Conv, seed uint64) *convRef {
 
 // TestConv2d checks the forward pass, the input gradient and the weight
 // gradient of every geometry against the float64 reference and its
-// central differences, on 1 and 3 threads and every registered BLAS.
+// central differences, on 1 and 3 threads, every registered BLAS and every
+// kernel set.
 //
 // Bound: each output (gradient element) is a float32 sum of n products,
 // so |got − exact| ≤ γₙ·Σ|terms| whatever the order of summation, the
@@ -102,40 +112,42 @@ func TestConv2d(t *testing.T) {
 	for i, tc := range convCases {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := newConvRef(t, tc.g, uint64(100+i))
-			forEachBLAS(t, func(t *testing.T) {
-				for _, th := range threadCounts {
-					e := engine.NewCPU(th)
-					g := engineGeom(tc.g)
-					x := tensor.FromData(ref.x, ref.xShape...)
-					w := tensor.FromData(ref.w, g.WeightShape()...)
-					r := tensor.FromData(ref.r, ref.yShape...)
+			forEachKernelSet(t, func(t *testing.T) {
+				forEachBLAS(t, func(t *testing.T) {
+					for _, th := range threadCounts {
+						e := engine.NewCPU(th)
+						g := engineGeom(tc.g)
+						x := tensor.FromData(ref.x, ref.xShape...)
+						w := tensor.FromData(ref.w, g.WeightShape()...)
+						r := tensor.FromData(ref.r, ref.yShape...)
 
-					y := nanTensor(ref.yShape...)
-					e.Conv2d(y, x, w, &g)
-					wy := gc.Close(t, "y", y.Data, ref.y, ref.yMag, gc.Gamma(ref.nY), fdAbs)
+						y := nanTensor(ref.yShape...)
+						e.Conv2d(y, x, w, &g)
+						wy := gc.Close(t, "y", y.Data, ref.y, ref.yMag, gc.Gamma(ref.nY), fdAbs)
 
-					dx := nanTensor(ref.xShape...)
-					e.Conv2dInputGrad(dx, r, w, &g)
-					wdx := gc.Close(t, "dx", dx.Data, ref.dx, ref.dxMag, gc.Gamma(ref.nDX), fdAbs)
+						dx := nanTensor(ref.xShape...)
+						e.Conv2dInputGrad(dx, r, w, &g)
+						wdx := gc.Close(t, "dx", dx.Data, ref.dx, ref.dxMag, gc.Gamma(ref.nDX), fdAbs)
 
-					dw := nanTensor(g.WeightShape()...)
-					e.Conv2dWeightGrad(dw, x, r, &g, 1, 0)
-					wdw := gc.Close(t, "dw", dw.Data, ref.dw, ref.dwMag, gc.Gamma(ref.nDW), fdAbs)
+						dw := nanTensor(g.WeightShape()...)
+						e.Conv2dWeightGrad(dw, x, r, &g, 1, 0)
+						wdw := gc.Close(t, "dw", dw.Data, ref.dw, ref.dwMag, gc.Gamma(ref.nDW), fdAbs)
 
-					// Accumulation: dw ← beta·dw + alpha·δW.
-					const alpha, beta = 0.5, 2
-					acc := tensor.FromData(gc.Uniform(newRand(7), len(ref.dw), -1, 1), g.WeightShape()...)
-					want := make([]float64, len(ref.dw))
-					mag := make([]float64, len(ref.dw))
-					for k := range want {
-						want[k] = beta*float64(acc.Data[k]) + alpha*ref.dw[k]
-						mag[k] = beta*abs(float64(acc.Data[k])) + alpha*ref.dwMag[k]
+						// Accumulation: dw ← beta·dw + alpha·δW.
+						const alpha, beta = 0.5, 2
+						acc := tensor.FromData(gc.Uniform(newRand(7), len(ref.dw), -1, 1), g.WeightShape()...)
+						want := make([]float64, len(ref.dw))
+						mag := make([]float64, len(ref.dw))
+						for k := range want {
+							want[k] = beta*float64(acc.Data[k]) + alpha*ref.dw[k]
+							mag[k] = beta*abs(float64(acc.Data[k])) + alpha*ref.dwMag[k]
+						}
+						e.Conv2dWeightGrad(acc, x, r, &g, alpha, beta)
+						gc.Close(t, "beta·dw + alpha·δW", acc.Data, want, mag, gc.Gamma(ref.nDW+2), fdAbs)
+
+						t.Logf("threads %d: worst error/bound y %.3f dx %.3f dw %.3f", th, wy, wdx, wdw)
 					}
-					e.Conv2dWeightGrad(acc, x, r, &g, alpha, beta)
-					gc.Close(t, "beta·dw + alpha·δW", acc.Data, want, mag, gc.Gamma(ref.nDW+2), fdAbs)
-
-					t.Logf("threads %d: worst error/bound y %.3f dx %.3f dw %.3f", th, wy, wdx, wdw)
-				}
+				})
 			})
 		})
 	}
@@ -153,32 +165,34 @@ func abs(v float64) float64 {
 // the second results bit for bit against a fresh backend: stale scratch
 // contents must never leak into a result.
 func TestConv2dReusesBuffers(t *testing.T) {
-	big, small := convCases[len(convCases)-1].g, convCases[13].g
-	for _, th := range threadCounts {
-		shared := engine.NewCPU(th)
-		var y, dx tensor.Tensor
-		dw := tensor.New()
-		for _, gg := range []gc.Conv{big, small, big} {
-			ref := newConvRefData(gg, 3)
-			g := engineGeom(gg)
-			run := func(e *engine.CPU, y, dx, dw *tensor.Tensor) {
-				x := tensor.FromData(ref.x, ref.xShape...)
-				w := tensor.FromData(ref.w, g.WeightShape()...)
-				r := tensor.FromData(ref.r, g.OutShape()...)
-				e.Conv2d(y, x, w, &g)
-				e.Conv2dInputGrad(dx, r, w, &g)
-				dw.Resize(g.WeightShape()...)
-				e.Conv2dWeightGrad(dw, x, r, &g, 1, 0)
-			}
-			run(shared, &y, &dx, dw)
-			var fy, fdx tensor.Tensor
-			fdw := tensor.New()
-			run(engine.NewCPU(th), &fy, &fdx, fdw)
-			if !tensor.Equal(&y, &fy) || !tensor.Equal(&dx, &fdx) || !tensor.Equal(dw, fdw) {
-				t.Errorf("threads %d, geometry %+v: results with reused buffers differ from fresh ones", th, gg)
+	forEachKernelSet(t, func(t *testing.T) {
+		big, small := convCases[len(convCases)-1].g, convCases[13].g
+		for _, th := range threadCounts {
+			shared := engine.NewCPU(th)
+			var y, dx tensor.Tensor
+			dw := tensor.New()
+			for _, gg := range []gc.Conv{big, small, big} {
+				ref := newConvRefData(gg, 3)
+				g := engineGeom(gg)
+				run := func(e *engine.CPU, y, dx, dw *tensor.Tensor) {
+					x := tensor.FromData(ref.x, ref.xShape...)
+					w := tensor.FromData(ref.w, g.WeightShape()...)
+					r := tensor.FromData(ref.r, g.OutShape()...)
+					e.Conv2d(y, x, w, &g)
+					e.Conv2dInputGrad(dx, r, w, &g)
+					dw.Resize(g.WeightShape()...)
+					e.Conv2dWeightGrad(dw, x, r, &g, 1, 0)
+				}
+				run(shared, &y, &dx, dw)
+				var fy, fdx tensor.Tensor
+				fdw := tensor.New()
+				run(engine.NewCPU(th), &fy, &fdx, fdw)
+				if !tensor.Equal(&y, &fy) || !tensor.Equal(&dx, &fdx) || !tensor.Equal(dw, fdw) {
+					t.Errorf("threads %d, geometry %+v: results with reused buffers differ from fresh ones", th, gg)
+				}
 			}
 		}
-	}
+	})
 }
 
 // newConvRefData draws the inputs of a convolution problem without

@@ -13,6 +13,10 @@ import (
 type CPU struct {
 	threads int
 	scratch []workerScratch
+	packed  []float32   // packed weights of the direct convolution
+	offs    []int32     // tap shifts of the direct convolution
+	phase   []phaseTaps // taps of each phase of a strided input gradient
+	plan    extPlan     // layout of the direct convolution in progress
 }
 
 // workerScratch is the reusable memory of one worker.
@@ -20,6 +24,9 @@ type workerScratch struct {
 	cols    []float32 // im2col columns
 	tmp     []float32 // gathered outputs / gradients
 	partial []float32 // per-worker weight-gradient accumulator
+	direct  directScratch
+	bnAcc   []float64 // per-channel batch-norm sums
+	bnCoef  []float32 // per-channel batch-norm coefficients
 }
 
 // NewCPU returns a CPU backend that splits work over threads goroutines

@@ -48,27 +48,29 @@ var determinismGeoms = []gc.Conv{
 // scratch) and with a fresh one; weight gradients, whose per-worker partial
 // sums are added in worker order, included.
 func TestConvDeterminism(t *testing.T) {
-	forEachBLAS(t, func(t *testing.T) {
-		for gi, gg := range determinismGeoms {
-			for _, th := range []int{1, 2, 3} {
-				s := newConvStep(gg, uint64(gi))
-				e := engine.NewCPU(th)
-				s.run(e)
-				first := s.results()
-				for rep := 0; rep < 3; rep++ {
-					be := engine.Backend(e)
-					if rep == 2 {
-						be = engine.NewCPU(th)
-					}
-					s.run(be)
-					for i, r := range s.results() {
-						if !tensor.Equal(r, first[i]) {
-							t.Errorf("geometry %d threads %d run %d: result %d (y, dx, dw) differs from the first run", gi, th, rep+2, i)
+	forEachKernelSet(t, func(t *testing.T) {
+		forEachBLAS(t, func(t *testing.T) {
+			for gi, gg := range determinismGeoms {
+				for _, th := range []int{1, 2, 3} {
+					s := newConvStep(gg, uint64(gi))
+					e := engine.NewCPU(th)
+					s.run(e)
+					first := s.results()
+					for rep := 0; rep < 3; rep++ {
+						be := engine.Backend(e)
+						if rep == 2 {
+							be = engine.NewCPU(th)
+						}
+						s.run(be)
+						for i, r := range s.results() {
+							if !tensor.Equal(r, first[i]) {
+								t.Errorf("geometry %d threads %d run %d: result %d (y, dx, dw) differs from the first run", gi, th, rep+2, i)
+							}
 						}
 					}
 				}
 			}
-		}
+		})
 	})
 }
 

@@ -4,13 +4,24 @@
 // # Overview
 //
 // [CPU] is the only backend today. Dense products go to the BLAS selected in
-// package blas (pure Go by default, OpenBLAS with -tags openblas);
-// convolutions are im2col + GEMM over groups of samples; pooling, batch
-// normalisation, activations and the loss are plain Go loops. Work is split
-// over a fixed number of goroutines (the --threads setting) by contiguous,
-// deterministic partitions, and reductions across workers are summed in
-// worker order. The same inputs on the same thread count therefore give
-// bit-identical outputs, whatever the scheduling.
+// package blas (pure Go by default, OpenBLAS with -tags openblas). On CPUs
+// with AVX-512 (amd64, detected at start-up), convolutions with a kernel
+// larger than 1×1 run as direct convolutions: the input of a group of
+// samples is laid out so that every kernel tap is a constant shift
+// (strided convolutions are split into phases), and register-tiled
+// assembly micro-kernels compute the outputs and the weight gradient
+// without an im2col matrix; batch normalisation,
+// activations and the row copies run vectorised too. Elsewhere, and for 1×1
+// convolutions, convolutions are im2col + GEMM over groups of samples and
+// the other kernels plain Go loops. Work is split over a fixed number of
+// goroutines (the --threads setting) by contiguous, deterministic
+// partitions, and reductions across workers are summed in worker order.
+// The same inputs on the same thread count (and the same machine) therefore
+// give bit-identical outputs, whatever the scheduling.
+//
+// Besides the [Backend] methods, CPU has fused kernels that layers use
+// when the backend provides them, bit-identical to the unfused sequences:
+// [CPU.AddReLU], [CPU.BatchNormReLUTrain] and [CPU.BatchNormReLUGrad].
 //
 // Layers and rules never touch a kernel directly: they call a [Backend], so
 // another backend (a GPU one, say) can be added without changing them.
@@ -18,10 +29,11 @@
 // # Buffers
 //
 // Outputs are written into tensors the caller owns (resized by the kernel
-// when needed). Scratch space (im2col columns, per-worker partial
-// gradients) lives in the backend and is reused from call to call, so a
-// training step allocates nothing once its buffers have grown. A Backend
-// is not safe for concurrent use by several goroutines.
+// when needed). Scratch space (im2col columns, the extended layouts of the
+// direct convolution, per-worker partial gradients) lives in the backend
+// and is reused from call to call, so a training step allocates nothing
+// once its buffers have grown. A Backend is not safe for concurrent use by
+// several goroutines.
 //
 // # Errors
 //

@@ -19,44 +19,30 @@ func (c *CPU) each(n int, fn func(lo, hi int)) {
 // so random signs cost no mispredictions; a positive NaN passes through).
 func (c *CPU) ReLU(y, x *tensor.Tensor) {
 	y.ResizeLike(x)
-	c.each(len(x.Data), func(lo, hi int) {
-		xs := x.Data[lo:hi]
-		ys := y.Data[lo:hi]
-		ys = ys[:len(xs)]
-		for i, v := range xs {
-			b := math.Float32bits(v)
-			ys[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-		}
-	})
+	c.each(len(x.Data), func(lo, hi int) { reluSlice(y.Data[lo:hi], x.Data[lo:hi]) })
 }
 
 // ReLUGrad computes dx = dy·[y > 0] (branch-free).
 func (c *CPU) ReLUGrad(dx, dy, y *tensor.Tensor) {
 	tensor.MustSameShape("ReLUGrad", dy, y)
 	dx.ResizeLike(dy)
-	c.each(len(dy.Data), func(lo, hi int) {
-		ys := y.Data[lo:hi]
-		ds := dy.Data[lo:hi]
-		out := dx.Data[lo:hi]
-		ds, out = ds[:len(ys)], out[:len(ys)]
-		for i, v := range ys {
-			s := int32(math.Float32bits(v))
-			mask := uint32(((-s) & ^s) >> 31) // all ones iff y > 0
-			out[i] = math.Float32frombits(math.Float32bits(ds[i]) & mask)
-		}
-	})
+	c.each(len(dy.Data), func(lo, hi int) { reluGradSlice(dx.Data[lo:hi], dy.Data[lo:hi], y.Data[lo:hi]) })
 }
 
 // Add computes dst = a + b.
 func (c *CPU) Add(dst, a, b *tensor.Tensor) {
 	tensor.MustSameShape("Add", a, b)
 	dst.ResizeLike(a)
-	c.each(len(a.Data), func(lo, hi int) {
-		as, bs, ds := a.Data[lo:hi], b.Data[lo:hi], dst.Data[lo:hi]
-		for i := range ds {
-			ds[i] = as[i] + bs[i]
-		}
-	})
+	c.each(len(a.Data), func(lo, hi int) { addSlice(dst.Data[lo:hi], a.Data[lo:hi], b.Data[lo:hi]) })
+}
+
+// AddReLU computes dst = max(a + b, 0), bit for bit as Add followed by
+// ReLU but in one pass over memory (the activation of a residual block).
+// It is not part of [Backend]; layers use it when the backend has it.
+func (c *CPU) AddReLU(dst, a, b *tensor.Tensor) {
+	tensor.MustSameShape("AddReLU", a, b)
+	dst.ResizeLike(a)
+	c.each(len(a.Data), func(lo, hi int) { addReLUSlice(dst.Data[lo:hi], a.Data[lo:hi], b.Data[lo:hi]) })
 }
 
 // Mul computes dst = a ⊙ b.

@@ -16,73 +16,80 @@ var elemSizes = []int{1, 37, 1 << 15, 3*(1<<15) + 5}
 // TestReLU checks y = max(x, 0) and δx = δy·[y > 0] exactly (no rounding
 // is involved), including at x = 0 where the gradient is 0.
 func TestReLU(t *testing.T) {
-	for _, n := range elemSizes {
-		rng := newRand(uint64(n))
-		x := gc.Uniform(rng, n, -1, 1)
-		x[0] = 0
-		dy := gc.Uniform(rng, n, -1, 1)
-		for _, th := range threadCounts {
-			e := engine.NewCPU(th)
-			y, dx := nanTensor(n), nanTensor(n)
-			e.ReLU(y, tensor.FromData(x, n))
-			e.ReLUGrad(dx, tensor.FromData(dy, n), y)
-			for i, v := range x {
-				wy, wd := float32(0), float32(0)
-				if v > 0 {
-					wy, wd = v, dy[i]
-				}
-				if y.Data[i] != wy || dx.Data[i] != wd {
-					t.Fatalf("n %d threads %d [%d]: x %g dy %g → y %g dx %g, want %g %g", n, th, i, v, dy[i], y.Data[i], dx.Data[i], wy, wd)
+	forEachKernelSet(t, func(t *testing.T) {
+		for _, n := range elemSizes {
+			rng := newRand(uint64(n))
+			x := gc.Uniform(rng, n, -1, 1)
+			x[0] = 0
+			if n > 3 { // in the vectorised part: −0, ±∞ must give 0, +∞, 0
+				x[1], x[2], x[3] = float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1))
+			}
+			dy := gc.Uniform(rng, n, -1, 1)
+			for _, th := range threadCounts {
+				e := engine.NewCPU(th)
+				y, dx := nanTensor(n), nanTensor(n)
+				e.ReLU(y, tensor.FromData(x, n))
+				e.ReLUGrad(dx, tensor.FromData(dy, n), y)
+				for i, v := range x {
+					wy, wd := float32(0), float32(0)
+					if v > 0 {
+						wy, wd = v, dy[i]
+					}
+					if math.Float32bits(y.Data[i]) != math.Float32bits(wy) || dx.Data[i] != wd {
+						t.Fatalf("n %d threads %d [%d]: x %g dy %g → y %g dx %g, want %g %g", n, th, i, v, dy[i], y.Data[i], dx.Data[i], wy, wd)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestElementwise checks Add, Mul, Axpy, Scale and Dot. Add, Mul and Scale
 // round once (bound u·|result|), Axpy twice (γ₂·(|y|+|αx|)); Dot sums exact
 // float64 products in float64 (bound 2⁻⁵³·n·Σ|terms|, here 1e-12 relative).
 func TestElementwise(t *testing.T) {
-	for _, n := range elemSizes {
-		rng := newRand(uint64(n) + 1)
-		a, b := gc.Uniform(rng, n, -2, 2), gc.Uniform(rng, n, -2, 2)
-		a64, b64 := gc.F64(a), gc.F64(b)
-		for _, th := range threadCounts {
-			e := engine.NewCPU(th)
-			at, bt := tensor.FromData(a, n), tensor.FromData(b, n)
-			dst := nanTensor(n)
-			e.Add(dst, at, bt)
-			gc.Close(t, "Add", dst.Data, gc.Add(a64, b64), nil, gc.U, 0)
-			e.Mul(dst, at, bt)
-			gc.Close(t, "Mul", dst.Data, gc.Mul(a64, b64), nil, gc.U, 0)
+	forEachKernelSet(t, func(t *testing.T) {
+		for _, n := range elemSizes {
+			rng := newRand(uint64(n) + 1)
+			a, b := gc.Uniform(rng, n, -2, 2), gc.Uniform(rng, n, -2, 2)
+			a64, b64 := gc.F64(a), gc.F64(b)
+			for _, th := range threadCounts {
+				e := engine.NewCPU(th)
+				at, bt := tensor.FromData(a, n), tensor.FromData(b, n)
+				dst := nanTensor(n)
+				e.Add(dst, at, bt)
+				gc.Close(t, "Add", dst.Data, gc.Add(a64, b64), nil, gc.U, 0)
+				e.Mul(dst, at, bt)
+				gc.Close(t, "Mul", dst.Data, gc.Mul(a64, b64), nil, gc.U, 0)
 
-			y := append([]float32(nil), b...)
-			e.Axpy(-0.3, a, y)
-			want, mag := make([]float64, n), make([]float64, n)
-			for i := range want {
-				want[i] = b64[i] + float64(float32(-0.3))*a64[i]
-				mag[i] = math.Abs(b64[i]) + 0.3*math.Abs(a64[i])
-			}
-			gc.Close(t, "Axpy", y, want, mag, gc.Gamma(2), 0)
+				y := append([]float32(nil), b...)
+				e.Axpy(-0.3, a, y)
+				want, mag := make([]float64, n), make([]float64, n)
+				for i := range want {
+					want[i] = b64[i] + float64(float32(-0.3))*a64[i]
+					mag[i] = math.Abs(b64[i]) + 0.3*math.Abs(a64[i])
+				}
+				gc.Close(t, "Axpy", y, want, mag, gc.Gamma(2), 0)
 
-			y = append(y[:0], a...)
-			e.Scale(1.7, y)
-			for i := range want {
-				want[i] = float64(float32(1.7)) * a64[i]
-			}
-			gc.Close(t, "Scale", y, want, nil, gc.U, 0)
+				y = append(y[:0], a...)
+				e.Scale(1.7, y)
+				for i := range want {
+					want[i] = float64(float32(1.7)) * a64[i]
+				}
+				gc.Close(t, "Scale", y, want, nil, gc.U, 0)
 
-			got := e.Dot(a, b)
-			wd, md := gc.Dot(a64, b64), gc.Dot(gc.Abs(a64), gc.Abs(b64))
-			if math.Abs(got-wd) > 1e-12*md {
-				t.Errorf("Dot n %d: got %.17g want %.17g", n, got, wd)
+				got := e.Dot(a, b)
+				wd, md := gc.Dot(a64, b64), gc.Dot(gc.Abs(a64), gc.Abs(b64))
+				if math.Abs(got-wd) > 1e-12*md {
+					t.Errorf("Dot n %d: got %.17g want %.17g", n, got, wd)
+				}
 			}
 		}
-	}
-	e := engine.NewCPU(1)
-	mustPanic(t, "engine: Axpy", func() { e.Axpy(1, make([]float32, 2), make([]float32, 3)) })
-	mustPanic(t, "engine: Dot", func() { e.Dot(make([]float32, 2), make([]float32, 3)) })
-	mustPanic(t, "tensor: Add", func() { e.Add(tensor.New(2), tensor.New(2), tensor.New(3)) })
+		e := engine.NewCPU(1)
+		mustPanic(t, "engine: Axpy", func() { e.Axpy(1, make([]float32, 2), make([]float32, 3)) })
+		mustPanic(t, "engine: Dot", func() { e.Dot(make([]float32, 2), make([]float32, 3)) })
+		mustPanic(t, "tensor: Add", func() { e.Add(tensor.New(2), tensor.New(2), tensor.New(3)) })
+	})
 }
 
 // TestBias checks AddBias and BiasGrad on (N, C) and (N, C, H, W) shapes.
@@ -213,4 +220,32 @@ func TestSoftmaxCrossEntropyExtreme(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestAddReLU checks that the fused AddReLU is bit-identical to Add
+// followed by ReLU, signed zeros and infinities included.
+func TestAddReLU(t *testing.T) {
+	forEachKernelSet(t, func(t *testing.T) {
+		for _, n := range elemSizes {
+			rng := newRand(uint64(n) + 7)
+			a, b := gc.Uniform(rng, n, -1, 1), gc.Uniform(rng, n, -1, 1)
+			if n > 3 {
+				a[1], b[1] = float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1)) // −0 + −0 = −0 → 0
+				a[2], a[3] = float32(math.Inf(1)), float32(math.Inf(-1))
+			}
+			for _, th := range threadCounts {
+				e := engine.NewCPU(th)
+				at, bt := tensor.FromData(a, n), tensor.FromData(b, n)
+				want, got := nanTensor(n), nanTensor(n)
+				e.Add(want, at, bt)
+				e.ReLU(want, want)
+				e.AddReLU(got, at, bt)
+				for i := range want.Data {
+					if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
+						t.Fatalf("n %d threads %d [%d]: %v + %v → %v, want %v", n, th, i, a[i], b[i], got.Data[i], want.Data[i])
+					}
+				}
+			}
+		}
+	})
 }

@@ -41,6 +41,19 @@ func forEachBLAS(t *testing.T, fn func(t *testing.T)) {
 	}
 }
 
+// forEachKernelSet runs fn once per kernel configuration of
+// engine.KernelSets (AVX-512 direct convolution and vector loops where the
+// CPU has them, the portable direct convolution, im2col + BLAS), selected
+// process-wide.
+func forEachKernelSet(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	for _, name := range engine.KernelSets() {
+		restore := engine.UseKernels(name)
+		t.Run(name, fn)
+		restore()
+	}
+}
+
 // threadCounts are the worker counts kernels are checked with: the serial
 // path and an odd split that leaves workers with unequal shares.
 var threadCounts = []int{1, 3}

@@ -30,6 +30,24 @@ func (l *ReLU) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	return &l.y
 }
 
+// addReLUer is implemented by backends with a fused max(a + b, 0) (the
+// CPU backend's AddReLU), bit-identical to Add followed by ReLU.
+type addReLUer interface {
+	AddReLU(dst, a, b *tensor.Tensor)
+}
+
+// forwardSum computes max(a + b, 0) into the layer's output: the fused sum
+// and activation of a residual block, with no buffer for the sum.
+func (l *ReLU) forwardSum(c *Ctx, a, b *tensor.Tensor) *tensor.Tensor {
+	if f, ok := c.E.(addReLUer); ok {
+		f.AddReLU(&l.y, a, b)
+		return &l.y
+	}
+	c.E.Add(&l.y, a, b)
+	c.E.ReLU(&l.y, &l.y)
+	return &l.y
+}
+
 // Backward passes δy where the output was positive.
 func (l *ReLU) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
 	if !needDX {

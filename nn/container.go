@@ -43,10 +43,21 @@ func (s *Sequential) OutShape(in []int) ([]int, error) {
 	return in, nil
 }
 
-// Forward runs the layers in order.
+// Forward runs the layers in order. In training, a BatchNorm directly
+// followed by a ReLU runs as one fused pass when the backend has the
+// kernel (bit-identical; the BatchNorm's own output is then not written).
 func (s *Sequential) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
-	for _, l := range s.Layers {
-		x = l.Forward(c, x)
+	for i := 0; i < len(s.Layers); i++ {
+		if bn, ok := s.Layers[i].(*BatchNorm); ok && i+1 < len(s.Layers) {
+			if relu, ok := s.Layers[i+1].(*ReLU); ok {
+				if y := bn.forwardReLU(c, x, relu); y != nil {
+					x = y
+					i++
+					continue
+				}
+			}
+		}
+		x = s.Layers[i].Forward(c, x)
 	}
 	return x
 }
@@ -56,8 +67,22 @@ func (s *Sequential) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 // below it there are only parameter-free layers down to a Discarder (a tap
 // with an injector) or down to the bottom of the sequence with needDX
 // false.
+//
+// A ReLU directly above a BatchNorm is passed through by the BatchNorm's
+// fused backward (when the backend has it; bit-identical), which writes
+// no gradient for the ReLU's input.
 func (s *Sequential) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
 	for i := len(s.Layers) - 1; i >= 0; i-- {
+		if relu, ok := s.Layers[i].(*ReLU); ok && i > 0 && dy != nil {
+			if bn, ok := s.Layers[i-1].(*BatchNorm); ok {
+				need := s.needInputGrad(i-1, needDX)
+				if dx, done := bn.backwardReLU(c, dy, relu, need); done {
+					dy = dx
+					i--
+					continue
+				}
+			}
+		}
 		need := s.needInputGrad(i, needDX)
 		dy = s.Layers[i].Backward(c, dy, need)
 		if !need {
@@ -95,7 +120,8 @@ func trains(l Layer) bool {
 }
 
 // Residual computes post(branch(x) + shortcut(x)); a nil shortcut is the
-// identity and a nil post is no activation.
+// identity and a nil post is no activation. A ReLU post is fused with the
+// sum: it needs no buffer for branch(x) + shortcut(x).
 type Residual struct {
 	name     string
 	Branch   *Sequential
@@ -154,6 +180,9 @@ func (r *Residual) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	s := x
 	if r.Shortcut != nil {
 		s = r.Shortcut.Forward(c, x)
+	}
+	if relu, ok := r.Post.(*ReLU); ok {
+		return relu.forwardSum(c, b, s)
 	}
 	c.E.Add(&r.sum, b, s)
 	if r.Post != nil {

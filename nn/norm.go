@@ -69,6 +69,38 @@ func (l *BatchNorm) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 		return &l.y
 	}
 	c.E.BatchNormTrain(&l.y, x, l.gamma.Value.Data, l.beta.Value.Data, l.mean, l.vr, l.invStd, l.Eps)
+	l.trained(c, x)
+	return &l.y
+}
+
+// bnReLUer is implemented by backends with a fused training-mode batch
+// normalisation and ReLU (the CPU backend's BatchNormReLUTrain),
+// bit-identical to BatchNormTrain followed by ReLU.
+type bnReLUer interface {
+	BatchNormReLUTrain(y, x *tensor.Tensor, gamma, beta []float32, mean, variance, invStd []float32, eps float32)
+}
+
+// forwardReLU computes max(BN(x), 0) into the output of relu, the layer
+// that follows, in one pass and without writing the normalisation's own
+// output: Sequential uses it in training when the backend has the fused
+// kernel and the statistics are local (no Sync, which renormalises with
+// the global ones). It returns nil (and does nothing) otherwise.
+func (l *BatchNorm) forwardReLU(c *Ctx, x *tensor.Tensor, relu *ReLU) *tensor.Tensor {
+	f, ok := c.E.(bnReLUer)
+	if !ok || !c.Train || c.Sync != nil {
+		return nil
+	}
+	if x.Rank() < 2 || x.Shape[1] != l.C {
+		panic(fmt.Sprintf("nn: %s: BatchNorm expects %d channels, got %v", l.name, l.C, x.Shape))
+	}
+	f.BatchNormReLUTrain(&relu.y, x, l.gamma.Value.Data, l.beta.Value.Data, l.mean, l.vr, l.invStd, l.Eps)
+	l.trained(c, x)
+	return &relu.y
+}
+
+// trained records the input of a training-mode pass, synchronises the
+// batch statistics if c.Sync is set, and updates the running statistics.
+func (l *BatchNorm) trained(c *Ctx, x *tensor.Tensor) {
 	l.x = x
 	m := x.Len() / l.C
 	if c.Sync != nil {
@@ -83,7 +115,29 @@ func (l *BatchNorm) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 		rm[i] = (1-l.Momentum)*rm[i] + l.Momentum*l.mean[i]
 		rv[i] = (1-l.Momentum)*rv[i] + l.Momentum*l.vr[i]*unbias
 	}
-	return &l.y
+}
+
+// bnReLUGrader is implemented by backends with a fused ReLU and batch
+// normalisation backward pass (the CPU backend's BatchNormReLUGrad),
+// bit-identical to ReLUGrad followed by BatchNormGrad.
+type bnReLUGrader interface {
+	BatchNormReLUGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, y, x *tensor.Tensor, gamma, mean, invStd []float32)
+}
+
+// backwardReLU is the backward pass of this layer and of relu, the ReLU
+// above it, given relu's output gradient dy: Sequential uses it when the
+// backend has the fused kernel and the statistics are local. done is
+// false (and nothing is computed) otherwise.
+func (l *BatchNorm) backwardReLU(c *Ctx, dy *tensor.Tensor, relu *ReLU, needDX bool) (dx *tensor.Tensor, done bool) {
+	f, ok := c.E.(bnReLUGrader)
+	if !ok || c.Sync != nil || l.x == nil {
+		return nil, false
+	}
+	f.BatchNormReLUGrad(&l.dx, l.gamma.Grad.Data, l.beta.Grad.Data, dy, &relu.y, l.x, l.gamma.Value.Data, l.mean, l.invStd)
+	if !needDX {
+		return nil, true
+	}
+	return &l.dx, true
 }
 
 // Backward computes δγ, δβ and δx of the training-mode normalisation.

@@ -34,6 +34,11 @@ fi
 echo "== gofmt, go vet, staticcheck"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
+if [ -d .git ]; then
+  # Generated code must match its generator.
+  go generate ./engine
+  git diff --exit-code -- engine/kernels_amd64.s || { echo "engine/kernels_amd64.s is stale: run go generate ./engine" >&2; exit 1; }
+fi
 CGO_ENABLED=0 go vet ./...
 go vet -tags openblas,mpi ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...

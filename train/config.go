@@ -303,12 +303,3 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
