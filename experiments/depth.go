@@ -45,38 +45,18 @@ func reportDepth(cfg Config, results []Result) (*report.Report, error) {
 	for _, d := range cfg.Depths {
 		t.Columns = append(t.Columns, fmt.Sprintf("ResNet-%d", d))
 	}
-	for _, s := range series {
-		row := []report.Cell{report.Text(s.Label)}
-		for _, d := range cfg.Depths {
-			c := report.Text("–")
-			for _, p := range s.Points {
-				if int(p.X) == d {
-					c = report.MeanStd(p.Stat, 2)
-				}
-			}
-			row = append(row, c)
-		}
-		t.Add(row...)
+	xs := make([]float64, len(cfg.Depths))
+	for i, d := range cfg.Depths {
+		xs[i] = float64(d)
 	}
+	addSeriesRows(t, series, xs)
 	rep.Tables = append(rep.Tables, t)
 	gaps, err := report.Gap(series, "bp")
 	if err != nil {
 		return nil, err
 	}
 	gt := &report.Table{Title: "Gap to backprop (points) by depth", Columns: t.Columns}
-	for _, s := range gaps {
-		row := []report.Cell{report.Text(s.Label)}
-		for _, d := range cfg.Depths {
-			c := report.Text("–")
-			for _, p := range s.Points {
-				if int(p.X) == d {
-					c = report.MeanStd(p.Stat, 2)
-				}
-			}
-			row = append(row, c)
-		}
-		gt.Add(row...)
-	}
+	addSeriesRows(gt, gaps, xs)
 	rep.Tables = append(rep.Tables, gt)
 	if f, err := report.GapVsDepth(gaps); err == nil {
 		rep.Figures = append(rep.Figures, f)

@@ -60,19 +60,7 @@ func reportNoise(cfg Config, results []Result) (*report.Report, error) {
 	for _, v := range cfg.Variances {
 		t.Columns = append(t.Columns, fmt.Sprintf("var %g", v))
 	}
-	for _, s := range series {
-		row := []report.Cell{report.Text(s.Label)}
-		for _, v := range cfg.Variances {
-			c := report.Text("–")
-			for _, p := range s.Points {
-				if p.X == v {
-					c = report.MeanStd(p.Stat, 2)
-				}
-			}
-			row = append(row, c)
-		}
-		t.Add(row...)
-	}
+	addSeriesRows(t, series, cfg.Variances)
 	rep.Tables = append(rep.Tables, t)
 	logX := false
 	for _, v := range cfg.Variances {

@@ -194,3 +194,21 @@ func stepsPerEpoch(t train.Config) (int, error) {
 }
 
 func seedID(s uint64) string { return fmt.Sprintf("seed%d", s) }
+
+// addSeriesRows adds one row per series to t: its label, then mean ± std at
+// each x of xs ("–" where the series has no point there).
+func addSeriesRows(t *report.Table, series []report.Series, xs []float64) {
+	for _, s := range series {
+		row := []report.Cell{report.Text(s.Label)}
+		for _, x := range xs {
+			c := report.Text("–")
+			for _, p := range s.Points {
+				if p.X == x {
+					c = report.MeanStd(p.Stat, 2)
+				}
+			}
+			row = append(row, c)
+		}
+		t.Add(row...)
+	}
+}

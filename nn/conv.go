@@ -22,16 +22,9 @@ type ConvSpec struct {
 // Conv2d is a 2-D convolution (cross-correlation) over NCHW inputs with
 // weights W of shape (Out, In/Groups, KH, KW), like PyTorch's nn.Conv2d.
 type Conv2d struct {
-	name  string
-	Spec  ConvSpec
-	w, b  *Param
-	bw    *Param
-	geom  engine.ConvGeom
-	x     *tensor.Tensor
-	y, dx tensor.Tensor
-	wx    tensor.Tensor
-	dy    *tensor.Tensor // δy of the last backward pass
-	negB  []float32      // −bias, for Preactivation
+	weighted
+	Spec ConvSpec
+	geom engine.ConvGeom
 }
 
 // NewConv2d returns a convolution with weights drawn by init from rng.
@@ -45,7 +38,7 @@ func NewConv2d(name string, s ConvSpec, init Initializer, rng *rand.Rand) *Conv2
 	g.H, g.W = g.KH*max(g.DilH, 1)+1, g.KW*max(g.DilW, 1)+1
 	g = g.Init()
 	s.StrideH, s.StrideW, s.DilH, s.DilW, s.Groups = g.StrideH, g.StrideW, g.DilH, g.DilW, g.Groups
-	l := &Conv2d{name: name, Spec: s, geom: g}
+	l := &Conv2d{weighted: weighted{name: name}, Spec: s, geom: g}
 	shape := g.WeightShape()
 	fanIn := shape[1] * shape[2] * shape[3]
 	l.w = newParam(join(name, "weight"), KindWeight, true, shape...)
@@ -59,9 +52,6 @@ func NewConv2d(name string, s ConvSpec, init Initializer, rng *rand.Rand) *Conv2
 	}
 	return l
 }
-
-// Name returns the layer's name.
-func (l *Conv2d) Name() string { return l.name }
 
 // Geom returns the convolution geometry for an input shape.
 func (l *Conv2d) Geom(in []int) (engine.ConvGeom, error) {
@@ -102,36 +92,6 @@ func (l *Conv2d) geomFor(x *tensor.Tensor) *engine.ConvGeom {
 	return &l.geom
 }
 
-// Params returns W, the bias if any, and B when it is not W.
-func (l *Conv2d) Params() []*Param {
-	p := []*Param{l.w}
-	if l.b != nil {
-		p = append(p, l.b)
-	}
-	if l.bw != l.w {
-		p = append(p, l.bw)
-	}
-	return p
-}
-
-// Weight returns W.
-func (l *Conv2d) Weight() *Param { return l.w }
-
-// Feedback returns B.
-func (l *Conv2d) Feedback() *Param { return l.bw }
-
-// SetFeedback makes p the layer's backward weights.
-func (l *Conv2d) SetFeedback(p *Param) {
-	tensor.MustSameShape("nn: SetFeedback "+l.name, l.w.Value, p.Value)
-	l.bw = p
-}
-
-// Bias returns the bias or nil.
-func (l *Conv2d) Bias() *Param { return l.b }
-
-// Input returns the last training input.
-func (l *Conv2d) Input() *tensor.Tensor { return l.x }
-
 // Forward computes y = W ⋆ x + b.
 func (l *Conv2d) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	c.E.Conv2d(&l.y, x, l.w.Value, l.geomFor(x))
@@ -159,22 +119,6 @@ func (l *Conv2d) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor
 	return &l.dx
 }
 
-// Preactivation returns W ⋆ x of the last training pass (without bias).
-func (l *Conv2d) Preactivation(e engine.Backend) *tensor.Tensor {
-	if l.b == nil {
-		return &l.y
-	}
-	l.wx.CopyFrom(&l.y)
-	if len(l.negB) != len(l.b.Value.Data) {
-		l.negB = make([]float32, len(l.b.Value.Data))
-	}
-	for i, v := range l.b.Value.Data {
-		l.negB[i] = -v
-	}
-	e.AddBias(&l.wx, l.negB)
-	return &l.wx
-}
-
 // Apply computes dst = M ⋆ x.
 func (l *Conv2d) Apply(e engine.Backend, dst, m, x *tensor.Tensor) {
 	e.Conv2d(dst, x, m, l.geomFor(x))
@@ -189,6 +133,3 @@ func (l *Conv2d) ApplyT(e engine.Backend, dst, m, v *tensor.Tensor) {
 func (l *Conv2d) Outer(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta float32) {
 	e.Conv2dWeightGrad(dst, v, u, l.geomFor(v), alpha, beta)
 }
-
-// OutputGrad returns δy of the last backward pass.
-func (l *Conv2d) OutputGrad() *tensor.Tensor { return l.dy }

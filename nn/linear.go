@@ -11,15 +11,8 @@ import (
 // Linear is a dense layer y = x Wᵀ + b on inputs of shape (N, In); W has
 // shape (Out, In), like PyTorch's nn.Linear.
 type Linear struct {
-	name    string
+	weighted
 	In, Out int
-	w, b    *Param
-	bw      *Param // backward weights; == w under backprop
-	x       *tensor.Tensor
-	y, dx   tensor.Tensor
-	wx      tensor.Tensor
-	dy      *tensor.Tensor // δy of the last backward pass
-	negB    []float32      // −bias, for Preactivation
 }
 
 // NewLinear returns a dense layer with weights drawn by init from rng and,
@@ -28,7 +21,7 @@ func NewLinear(name string, in, out int, bias bool, init Initializer, rng *rand.
 	if in <= 0 || out <= 0 {
 		panic(fmt.Sprintf("nn: Linear %s: sizes %d→%d", name, in, out))
 	}
-	l := &Linear{name: name, In: in, Out: out}
+	l := &Linear{weighted: weighted{name: name}, In: in, Out: out}
 	l.w = newParam(join(name, "weight"), KindWeight, true, out, in)
 	l.w.FanIn = in
 	l.w.Init = func(t *tensor.Tensor, r *rand.Rand) { init(t, r, in) }
@@ -41,9 +34,6 @@ func NewLinear(name string, in, out int, bias bool, init Initializer, rng *rand.
 	return l
 }
 
-// Name returns the layer's name.
-func (l *Linear) Name() string { return l.name }
-
 // OutShape returns (N, Out) for an input (N, In).
 func (l *Linear) OutShape(in []int) ([]int, error) {
 	if len(in) != 2 || in[1] != l.In {
@@ -51,36 +41,6 @@ func (l *Linear) OutShape(in []int) ([]int, error) {
 	}
 	return []int{in[0], l.Out}, nil
 }
-
-// Params returns W, the bias if any, and B when it is not W.
-func (l *Linear) Params() []*Param {
-	p := []*Param{l.w}
-	if l.b != nil {
-		p = append(p, l.b)
-	}
-	if l.bw != l.w {
-		p = append(p, l.bw)
-	}
-	return p
-}
-
-// Weight returns W.
-func (l *Linear) Weight() *Param { return l.w }
-
-// Feedback returns B.
-func (l *Linear) Feedback() *Param { return l.bw }
-
-// SetFeedback makes p the layer's backward weights.
-func (l *Linear) SetFeedback(p *Param) {
-	tensor.MustSameShape("nn: SetFeedback "+l.name, l.w.Value, p.Value)
-	l.bw = p
-}
-
-// Bias returns the bias or nil.
-func (l *Linear) Bias() *Param { return l.b }
-
-// Input returns the last training input.
-func (l *Linear) Input() *tensor.Tensor { return l.x }
 
 func (l *Linear) check(x *tensor.Tensor) {
 	if x.Rank() != 2 || x.Shape[1] != l.In {
@@ -115,22 +75,6 @@ func (l *Linear) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor
 	return &l.dx
 }
 
-// Preactivation returns x Wᵀ of the last training pass (without bias).
-func (l *Linear) Preactivation(e engine.Backend) *tensor.Tensor {
-	if l.b == nil {
-		return &l.y
-	}
-	l.wx.CopyFrom(&l.y)
-	if len(l.negB) != len(l.b.Value.Data) {
-		l.negB = make([]float32, len(l.b.Value.Data))
-	}
-	for i, v := range l.b.Value.Data {
-		l.negB[i] = -v
-	}
-	e.AddBias(&l.wx, l.negB)
-	return &l.wx
-}
-
 // Apply computes dst = x Mᵀ.
 func (l *Linear) Apply(e engine.Backend, dst, m, x *tensor.Tensor) {
 	l.check(x)
@@ -156,6 +100,3 @@ func (l *Linear) Outer(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta f
 	}
 	e.MatMul(true, false, l.Out, l.In, u.Shape[0], alpha, u.Data, v.Data, beta, dst.Data)
 }
-
-// OutputGrad returns δy of the last backward pass.
-func (l *Linear) OutputGrad() *tensor.Tensor { return l.dy }
