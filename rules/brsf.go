@@ -1,7 +1,8 @@
 package rules
 
 import (
-	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
@@ -13,8 +14,10 @@ import (
 //	B = |R_t| ⊙ sign(W)   (R_t drawn from W's initializer at step t)
 //	δx = Bᵀδy
 //
-// The draw at step t comes from tensor.NewRand(seed, Mix(t, layer)), so a
-// resumed run repeats it. Locality: non-local (one bit of W per synapse).
+// R_t is drawn in chunks of brsfChunk entries, chunk k from
+// tensor.NewRand(seed, Mix(t, layer, k)), on the backend's threads: the
+// draw depends on neither the thread count nor the history, so a resumed
+// run repeats it. Locality: non-local (one bit of W per synapse).
 // Source: Liao, Leibo and Poggio, "How important is weight symmetry in
 // backpropagation?", AAAI 2016 (arXiv 1510.05067).
 type BatchRandomSign struct{}
@@ -42,15 +45,29 @@ type brsfFeedback struct {
 	m        tensor.Tensor
 }
 
+// brsfChunk is the number of magnitudes drawn from one random stream.
+const brsfChunk = 1 << 14
+
 // Prepare draws this step's magnitudes and sets B.
 func (f *brsfFeedback) Prepare(c *nn.Ctx, l nn.WeightLayer) {
 	w := l.Weight()
 	f.m.ResizeLike(w.Value)
-	w.Init(&f.m, tensor.NewRand(f.seed, tensor.Mix(c.Step, f.id)))
-	for i, v := range f.m.Data {
-		f.m.Data[i] = float32(math.Abs(float64(v)))
+	n := len(w.Value.Data)
+	chunks := (n + brsfChunk - 1) / brsfChunk
+	var next atomic.Int64
+	work := func() {
+		for k := int(next.Add(1) - 1); k < chunks; k = int(next.Add(1) - 1) {
+			lo, hi := k*brsfChunk, min((k+1)*brsfChunk, n)
+			w.Init(tensor.FromData(f.m.Data[lo:hi], hi-lo), tensor.NewRand(f.seed, tensor.Mix(c.Step, f.id, uint64(k))))
+			signOf(f.b.Value.Data[lo:hi], w.Value.Data[lo:hi], f.m.Data[lo:hi], 0) // takes |R|
+		}
 	}
-	signOf(f.b.Value.Data, w.Value.Data, f.m.Data, 0)
+	var wg sync.WaitGroup
+	for range min(c.E.Threads(), chunks) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
 }
 
 func (f *brsfFeedback) Update(*nn.Ctx, nn.WeightLayer) {}

@@ -3,10 +3,12 @@ package rules_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
@@ -584,5 +586,47 @@ func TestWeightMirrorNoiseConv(t *testing.T) {
 	// frozen across steps fails too.
 	if !(e < 0.08) {
 		t.Errorf("‖mean B − (βσ²/2α)W⊙P‖/‖·‖ = %.3g, want < 0.08", e)
+	}
+}
+
+// TestBatchRandomSignThreads: brsf draws its magnitudes in chunks on the
+// backend's threads; B is the same bit for bit whatever the thread count,
+// differs from step to step and between chunks, and |B| has the mean of
+// |W's initializer|, E|N(0, 2/n)| = √(2/n)·√(2/π).
+func TestBatchRandomSignThreads(t *testing.T) {
+	const in, out = 200, 130 // 26000 weights: two chunks of draws
+	draw := func(threads int, step uint64) []float32 {
+		l := nn.NewLinear("fc", in, out, false, nn.HeNormal, tensor.NewRand(3, 0))
+		fb := bindOne(t, l, "brsf", nil, newEnv(4))
+		fb.Prepare(&nn.Ctx{E: engine.NewCPU(threads), Train: true, Step: step}, l)
+		return slices.Clone(l.Feedback().Value.Data)
+	}
+	b1, b2 := draw(1, 7), draw(2, 7)
+	for i := range b1 {
+		if math.Float32bits(b1[i]) != math.Float32bits(b2[i]) {
+			t.Fatalf("B[%d] = %g with 1 thread, %g with 2", i, b1[i], b2[i])
+		}
+	}
+	if next := draw(2, 8); slices.Equal(next, b1) {
+		t.Error("B was not redrawn at the next step")
+	}
+	const chunk = 1 << 14
+	same := 0
+	for i := 0; i+chunk < len(b1); i++ {
+		if math.Abs(float64(b1[i])) == math.Abs(float64(b1[i+chunk])) {
+			same++
+		}
+	}
+	if same > 0 {
+		t.Errorf("%d magnitudes of the second chunk repeat the first's", same)
+	}
+	mean := 0.0
+	for _, v := range b1 {
+		mean += math.Abs(float64(v))
+	}
+	mean /= float64(len(b1))
+	want := math.Sqrt(2.0/in) * math.Sqrt(2/math.Pi)
+	if math.Abs(mean-want) > 0.02*want {
+		t.Errorf("E|B| = %g, want %g ± 2%%", mean, want)
 	}
 }

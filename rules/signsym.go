@@ -7,22 +7,23 @@ import (
 	"github.com/asymlab/asym/tensor"
 )
 
-// signOf sets b[i] = m[i]·sign(w[i]) (sign(0) = 0); m nil means magnitude
-// s everywhere.
+// signOf sets b[i] = |m[i]|·sign(w[i]) (sign(±0) = 0); m nil means
+// magnitude |s| everywhere. It works on the bits, without branches: the
+// signs of W are random, so a branch on them would mispredict half the time.
 func signOf(b, w, m []float32, s float32) {
+	const signBit = 1 << 31
+	b = b[:len(w)]
+	mag := math.Float32bits(s) &^ signBit
+	if m != nil {
+		m = m[:len(w)]
+	}
 	for i, v := range w {
-		mag := s
+		vb := math.Float32bits(v)
 		if m != nil {
-			mag = m[i]
+			mag = math.Float32bits(m[i]) &^ signBit
 		}
-		switch {
-		case v > 0:
-			b[i] = mag
-		case v < 0:
-			b[i] = -mag
-		default:
-			b[i] = 0
-		}
+		nonZero := uint32(int32(-(vb &^ signBit)) >> 31) // all ones unless v = ±0
+		b[i] = math.Float32frombits((mag | vb&signBit) & nonZero)
 	}
 }
 

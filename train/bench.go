@@ -1,9 +1,11 @@
 package train
 
 import (
+	"cmp"
 	"fmt"
 
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +55,30 @@ type BenchResult struct {
 	CommShare  float64 `json:"comm_share,omitempty"` // fraction of the step spent all-reducing
 	HeapMB     float64 `json:"heap_mb"`
 	Params     int     `json:"params"`
+	// RoundsMS holds the median step time of every round when a case
+	// was measured several times (MedianRound); StepMS is then their median.
+	RoundsMS []float64 `json:"rounds_ms,omitempty"`
+}
+
+// MedianRound merges several measurements of one case: the result of the
+// round with the median step time (the lower middle one for an even
+// count), its peak memory raised to the highest of all rounds, and every
+// round's step time in RoundsMS.
+func MedianRound(rs []*BenchResult) *BenchResult {
+	if len(rs) == 0 {
+		panic("train: MedianRound of no results")
+	}
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b *BenchResult) int { return cmp.Compare(a.StepMS, b.StepMS) })
+	m := *sorted[(len(sorted)-1)/2]
+	m.RoundsMS = nil
+	if len(rs) > 1 {
+		for _, r := range rs {
+			m.RoundsMS = append(m.RoundsMS, r.StepMS)
+			m.PeakRSSMB = max(m.PeakRSSMB, r.PeakRSSMB)
+		}
+	}
+	return &m
 }
 
 // Bench builds the model with the rule and times full training steps

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -25,7 +26,7 @@ func newBenchCmd(s *IO) *cobra.Command {
 		asJSON, child         bool
 		isolate               bool
 		hidden                []int
-		depth                 int
+		depth, rounds         int
 		width                 float64
 	)
 	cmd := &cobra.Command{
@@ -35,9 +36,12 @@ func newBenchCmd(s *IO) *cobra.Command {
 B, optimizer step) on a fixed random batch, for every model × rule given.
 Each case runs in its own process (unless --isolate=false) so that its peak
 resident memory is its own. Ratios are step times relative to bp on the
-same model, measured in the same run.`,
+same model, measured in the same run. On a shared machine use --rounds:
+every case is measured once per round, the rounds interleaved, and the
+median round is reported with the spread.`,
 		Example: `  asym bench --model mlp,convnet,resnet20 --batch 128 --threads 2
-  asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json`,
+  asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
+  asym bench --model resnet20 --rule bp,sa,aa --rounds 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(in) != 3 {
@@ -67,9 +71,14 @@ same model, measured in the same run.`,
 				}
 				return json.NewEncoder(s.Out).Encode(r)
 			}
-			var results []*train.BenchResult
-			for _, m := range modelNames {
-				for _, r := range ruleNames {
+			if rounds < 1 {
+				return usagef("--rounds wants at least 1, got %d", rounds)
+			}
+			cases := len(modelNames) * len(ruleNames)
+			all := make([][]*train.BenchResult, cases) // per case, one result a round
+			for round := 0; round < rounds; round++ {
+				for i := 0; i < cases; i++ {
+					m, r := modelNames[i/len(ruleNames)], ruleNames[i%len(ruleNames)]
 					c := bc
 					c.Model.Arch, c.Rule = m, r
 					var res *train.BenchResult
@@ -82,11 +91,15 @@ same model, measured in the same run.`,
 					if err != nil {
 						return fmt.Errorf("bench %s/%s: %w", m, r, err)
 					}
-					results = append(results, res)
+					all[i] = append(all[i], res)
 					if !asJSON {
-						fmt.Fprintf(s.Err, "  %s/%s: %.1f ms/step\n", m, r, res.StepMS)
+						fmt.Fprintf(s.Err, "  round %d/%d %s/%s: %.1f ms/step\n", round+1, rounds, m, r, res.StepMS)
 					}
 				}
+			}
+			results := make([]*train.BenchResult, cases)
+			for i, rs := range all {
+				results[i] = train.MedianRound(rs)
 			}
 			return printBench(s, results, asJSON)
 		},
@@ -100,6 +113,7 @@ same model, measured in the same run.`,
 	f.IntVar(&bc.Threads, "threads", 2, "compute threads")
 	f.IntVar(&bc.Steps, "steps", 20, "timed steps")
 	f.IntVar(&bc.Warmup, "warmup", 3, "untimed warm-up steps")
+	f.IntVar(&rounds, "rounds", 1, "measure every case this many times, interleaved; report the median round")
 	f.Uint64Var(&bc.Seed, "seed", 1, "seed of the weights and the batch")
 	f.IntSliceVar(&hidden, "hidden", nil, "MLP hidden widths / ConvNet widths")
 	f.IntVar(&depth, "depth", 0, "depth of a CIFAR-style resnet")
@@ -120,7 +134,7 @@ func benchChild(cmd *cobra.Command, model, rule string) (*train.BenchResult, err
 	args := []string{"bench", "--child", "--model", model, "--rule", rule}
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
 		switch fl.Name {
-		case "model", "rule", "json", "isolate", "child":
+		case "model", "rule", "json", "isolate", "child", "rounds":
 			return
 		}
 		v := fl.Value.String()
@@ -173,7 +187,7 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\trule\tinput\tbatch\tprocs×threads\tms/step\timages/s\tpeak RSS MiB\tcomm\tvs bp\t")
+	fmt.Fprintln(tw, "model\trule\tinput\tbatch\tprocs×threads\tms/step\trounds\timages/s\tpeak RSS MiB\tcomm\tvs bp\t")
 	for _, r := range rs {
 		ratio := "-"
 		if b, ok := bp[r.Model]; ok {
@@ -183,11 +197,15 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 		if r.Processes > 1 {
 			comm = fmt.Sprintf("%.1f%%", 100*r.CommShare)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d×%d\t%.2f\t%.0f\t%.0f\t%s\t%s\t\n", r.Model, r.Rule, r.Input[0], r.Input[1], r.Input[2],
-			r.Batch, max(r.Processes, 1), r.Threads, r.StepMS, r.ImagesPerS, r.PeakRSSMB, comm, ratio)
+		spread := "1"
+		if len(r.RoundsMS) > 1 {
+			spread = fmt.Sprintf("%d: %.1f–%.1f", len(r.RoundsMS), slices.Min(r.RoundsMS), slices.Max(r.RoundsMS))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d×%d\t%.2f\t%s\t%.0f\t%.0f\t%s\t%s\t\n", r.Model, r.Rule, r.Input[0], r.Input[1], r.Input[2],
+			r.Batch, max(r.Processes, 1), r.Threads, r.StepMS, spread, r.ImagesPerS, r.PeakRSSMB, comm, ratio)
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(tw, "backend: %s\t\t\t\t\t\t\t\t\t\t\n", rs[0].Backend)
+		fmt.Fprintf(tw, "backend: %s\t\t\t\t\t\t\t\t\t\t\t\n", rs[0].Backend)
 	}
 	return tw.Flush()
 }

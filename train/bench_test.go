@@ -1,0 +1,37 @@
+package train
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestMedianRound(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		ms, rss  []float64
+		wantMS   float64
+		wantRSS  float64
+		wantList bool
+	}{
+		{"one round", []float64{5}, []float64{10}, 5, 10, false},
+		{"odd", []float64{9, 3, 5}, []float64{10, 30, 20}, 5, 30, true},
+		{"even takes the lower middle", []float64{8, 2, 6, 4}, []float64{1, 2, 3, 4}, 4, 4, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rs []*BenchResult
+			for i, ms := range tc.ms {
+				rs = append(rs, &BenchResult{Rule: "bp", StepMS: ms, PeakRSSMB: tc.rss[i]})
+			}
+			m := MedianRound(rs)
+			if m.StepMS != tc.wantMS || m.PeakRSSMB != tc.wantRSS {
+				t.Errorf("step %v rss %v, want %v %v", m.StepMS, m.PeakRSSMB, tc.wantMS, tc.wantRSS)
+			}
+			if tc.wantList != (m.RoundsMS != nil) || (tc.wantList && !slices.Equal(m.RoundsMS, tc.ms)) {
+				t.Errorf("rounds %v, want %v (listed: %v)", m.RoundsMS, tc.ms, tc.wantList)
+			}
+			if rs[0].StepMS != tc.ms[0] || rs[0].RoundsMS != nil {
+				t.Error("MedianRound changed its input")
+			}
+		})
+	}
+}
