@@ -45,7 +45,9 @@ type Config struct {
 	// Seeds are the run seeds; every setting runs once per seed.
 	Seeds []uint64 `toml:"seeds"`
 	// Params holds per-rule settings applied on top of the rule defaults,
-	// e.g. params.sa.alpha = 0.05.
+	// e.g. params.sa.alpha = 0.05. Without a config file it is
+	// SmallScaleParams; a config file's [params] table replaces that whole
+	// map, so a rule it does not name runs at its own defaults.
 	Params map[string]map[string]float64 `toml:"params,omitempty"`
 	// Grid holds, per rule, the values of each swept key (sweep). A key is
 	// a rule setting ("alpha") or one of optim.lr, optim.b_lr,
@@ -130,9 +132,13 @@ func SmallScaleParams() map[string]map[string]float64 {
 // Decode reads an experiment config over base.
 func Decode(r io.Reader, name string, base Config) (Config, error) {
 	c := base
+	c.Params = nil // a [params] table replaces the defaults, it does not merge into them
 	md, err := toml.NewDecoder(r).Decode(&c)
 	if err != nil {
 		return base, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+	}
+	if !md.IsDefined("params") {
+		c.Params = base.Params
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var keys []string

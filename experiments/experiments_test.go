@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,5 +226,37 @@ func TestConfigValidation(t *testing.T) {
 		if err := Default(k).Validate(); err != nil && k != KindTransfer {
 			t.Errorf("default %s config invalid: %v", k, err)
 		}
+	}
+}
+
+// TestConfigParamsReplace: a config file's [params] replaces the
+// small-scale defaults as a whole; without one they stay.
+func TestConfigParamsReplace(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		want       map[string]map[string]float64
+	}{
+		{"no params", "kind = \"compare\"\n", SmallScaleParams()},
+		{"sa only", "kind = \"compare\"\n[params.sa]\nalpha = 0.2\n", map[string]map[string]float64{"sa": {"alpha": 0.2}}},
+		{"empty table", "kind = \"compare\"\n[params]\n", map[string]map[string]float64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := Default(KindCompare)
+			c, err := Decode(strings.NewReader(tc.file), "x.toml", base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Params) != len(tc.want) {
+				t.Fatalf("params %v, want %v", c.Params, tc.want)
+			}
+			for r, kv := range tc.want {
+				if !maps.Equal(c.Params[r], kv) {
+					t.Errorf("params[%s] = %v, want %v", r, c.Params[r], kv)
+				}
+			}
+			if !maps.EqualFunc(base.Params, SmallScaleParams(), maps.Equal) {
+				t.Errorf("Decode changed the base config's params: %v", base.Params)
+			}
+		})
 	}
 }

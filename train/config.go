@@ -298,7 +298,9 @@ func (c Config) Validate() error {
 	if c.Optim.LabelSmoothing < 0 || c.Optim.LabelSmoothing >= 1 {
 		bad("optim.label_smoothing", "%v, want in [0, 1)", c.Optim.LabelSmoothing)
 	}
-	if _, err := c.optimConfig(1, 1); err != nil {
+	// Check the schedules on a clock of one step per epoch, so that
+	// lengths given in epochs compare with the run's.
+	if _, err := c.optimConfig(1, int64(max(c.Run.Epochs, 1))); err != nil {
 		bad("optim", "%v", err)
 	}
 	return errors.Join(errs...)

@@ -288,6 +288,7 @@ func TestConfigErrors(t *testing.T) {
 		{"[optim]\nschedule = \"linear\"\n", "schedule"},
 		{"[rule]\nb_init = \"zeros\"\n", "b_init"},
 		{"nonsense", "config"},
+		{"[optim]\nschedule = \"cosine\"\nwarmup = 30\n[run]\nepochs = 30\n", "must be shorter than the run"},
 	}
 	for _, tc := range cases {
 		c, err := Decode(strings.NewReader(tc.toml), "test.toml", Default())
@@ -297,6 +298,18 @@ func TestConfigErrors(t *testing.T) {
 		if err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want a config error mentioning %q", tc.toml, err, tc.want)
 		}
+	}
+}
+
+// TestConfigWarmupInEpochs: a warm-up of several epochs before a cosine
+// schedule is valid when the run is longer.
+func TestConfigWarmupInEpochs(t *testing.T) {
+	c, err := Decode(strings.NewReader("[optim]\nschedule = \"cosine\"\nwarmup = 2\n[run]\nepochs = 15\n"), "test.toml", Default())
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
