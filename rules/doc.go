@@ -13,6 +13,10 @@
 // whose inputs x, W, y are constants (no gradient flows from R into W or
 // into earlier layers). E is the mean over the batch; for convolutions the
 // terms are summed over positions and channels (as in the official code).
+// Options.Positions = "mean" divides the data terms (Amp, Null, Sparse) by
+// the number of output positions instead, so that B's step does not grow
+// with the image size; Decay and Self are unchanged (so rules that mix them
+// with data terms, wm and ia, move their fixed points).
 // The primitives (no ½ factors, as in the official code):
 //
 //	primitive  R                     ∇_B R              locality

@@ -35,6 +35,8 @@ type regularizer struct {
 	noiseStd float64
 	seed, id uint64
 	s        *regScratch
+	// meanPos divides the data terms by the number of output positions.
+	meanPos bool
 }
 
 // regScratch is the working memory of the regularizers of one binding:
@@ -50,7 +52,18 @@ func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *reg
 	if env.scratch == nil {
 		env.scratch = new(regScratch)
 	}
-	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch}
+	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
+		meanPos: env.Positions == PositionsMean}
+}
+
+// norm returns what the data terms are divided by: the batch size, times
+// the number of output positions when they are averaged over positions.
+func (r *regularizer) norm(x, y *tensor.Tensor, l nn.WeightLayer) float64 {
+	n := float64(x.Shape[0])
+	if r.meanPos {
+		n = float64(len(y.Data)) / float64(l.Weight().Value.Shape[0])
+	}
+	return n
 }
 
 // Prepare does nothing: B is a trained parameter.
@@ -80,7 +93,7 @@ func (r *regularizer) Update(c *nn.Ctx, l nn.WeightLayer) {
 	e := c.E
 	g := r.b.Grad
 	B, W := r.b.Value, l.Weight().Value
-	inv := 1 / float32(x.Shape[0])
+	inv := float32(1 / r.norm(x, y, l))
 	k := r.k
 	outer := false
 	if k.Null != 0 && k.Sparse == 0 {
@@ -136,7 +149,7 @@ func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
 	x, y := r.inputs(c, l)
 	e := c.E
 	B, W := r.b.Value, l.Weight().Value
-	n := float64(x.Shape[0])
+	n := r.norm(x, y, l)
 	k := r.k
 	var R float64
 	if k.Decay != 0 {

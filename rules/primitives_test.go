@@ -51,59 +51,76 @@ func regCases() []regCase {
 // the central finite differences of R computed in float64 from its
 // definition. R is quadratic in B, so the central difference is exact
 // whatever the step: the only error is float32 rounding in Update.
+//
+// With positions = "mean" the data terms (Amp, Null, Sparse) are divided by
+// the number of output positions P: the reference is R with those three
+// coefficients divided by P.
 func TestGradientMatchesFiniteDifferences(t *testing.T) {
-	for _, lc := range layerCases() {
-		for _, rc := range regCases() {
-			t.Run(lc.name+"/"+rc.name, func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(11, 12))
-				l, x, op := lc.build(rng)
-				c := newCtx()
-				l.Forward(c, x)
-				fb := bindOne(t, l, rc.rule, rc.settings, newEnv(5))
-				b := l.Feedback()
-				if b == l.Weight() || b.Grad == nil {
-					t.Fatalf("%s did not give the layer a trained B of its own", rc.rule)
-				}
-				b.Grad.Fill(float32(math.NaN())) // Update must overwrite it
-				fb.Update(c, l)
-
-				w64, x64, n := to64(l.Weight().Value.Data), to64(x.Data), x.Shape[0]
-				R := func(bb []float64) float64 { return refR(rc.want, op, bb, w64, x64, n) }
-				fd := centralDiff(R, to64(b.Value.Data), 1)
-				// Update sums at most a few hundred float32 products of
-				// O(1) numbers per entry (observed: ≤ 2.2e-7 of the largest
-				// entry over all cases); a wrong factor, sign, transpose or
-				// batch mean is an O(1) relative error. 1e-5 separates them
-				// with a 40× margin over the rounding.
-				scale := maxAbs(fd)
-				if scale == 0 {
-					t.Fatal("reference gradient is zero: the case tests nothing")
-				}
-				d := maxAbsDiff(b.Grad.Data, fd)
-				t.Logf("gradient: relative error %.2g", d/scale)
-				if !(d <= 1e-5*scale) {
-					t.Errorf("max |∇_B R − finite differences| = %g, largest entry %g", d, scale)
-				}
-
-				// Loss reports R with the official code's constants.
-				obj, ok := fb.(rules.Objective)
-				if !ok {
-					t.Fatalf("%s's feedback does not report its objective", rc.rule)
-				}
-				b64 := to64(b.Value.Data)
-				want := R(b64) + refConstants(rc.want, op, w64, x64, n)
-				// Loss accumulates float32 products in float64: its error is
-				// a float32 rounding of each term (observed: ≤ 7e-8 of the
-				// sum of the terms' magnitudes); a missing constant or
-				// factor is O(1).
-				mag := termScale(rc.want, op, b64, w64, x64, n)
-				got := obj.Loss(c, l)
-				t.Logf("loss: relative error %.2g", math.Abs(got-want)/mag)
-				if !(math.Abs(got-want) <= 1e-6*mag) {
-					t.Errorf("Loss = %.9g, want R + constants = %.9g (terms of size %g)", got, want, mag)
-				}
-			})
+	for _, positions := range []string{rules.PositionsSum, rules.PositionsMean} {
+		for _, lc := range layerCases() {
+			for _, rc := range regCases() {
+				t.Run(positions+"/"+lc.name+"/"+rc.name, func(t *testing.T) {
+					checkRegularizer(t, lc, rc, positions)
+				})
+			}
 		}
+	}
+}
+
+func checkRegularizer(t *testing.T, lc layerCase, rc regCase, positions string) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	l, x, op := lc.build(rng)
+	c := newCtx()
+	l.Forward(c, x)
+	env := newEnv(5)
+	env.Positions = positions
+	fb := bindOne(t, l, rc.rule, rc.settings, env)
+	if positions == rules.PositionsMean {
+		p := float64(len(op.apply(to64(l.Weight().Value.Data), to64(x.Data)))) /
+			float64(x.Shape[0]*l.Weight().Value.Shape[0])
+		rc.want.Amp, rc.want.Null, rc.want.Sparse = rc.want.Amp/p, rc.want.Null/p, rc.want.Sparse/p
+	}
+	b := l.Feedback()
+	if b == l.Weight() || b.Grad == nil {
+		t.Fatalf("%s did not give the layer a trained B of its own", rc.rule)
+	}
+	b.Grad.Fill(float32(math.NaN())) // Update must overwrite it
+	fb.Update(c, l)
+
+	w64, x64, n := to64(l.Weight().Value.Data), to64(x.Data), x.Shape[0]
+	R := func(bb []float64) float64 { return refR(rc.want, op, bb, w64, x64, n) }
+	fd := centralDiff(R, to64(b.Value.Data), 1)
+	// Update sums at most a few hundred float32 products of
+	// O(1) numbers per entry (observed: ≤ 2.2e-7 of the largest
+	// entry over all cases); a wrong factor, sign, transpose or
+	// batch mean is an O(1) relative error. 1e-5 separates them
+	// with a 40× margin over the rounding.
+	scale := maxAbs(fd)
+	if scale == 0 {
+		t.Fatal("reference gradient is zero: the case tests nothing")
+	}
+	d := maxAbsDiff(b.Grad.Data, fd)
+	t.Logf("gradient: relative error %.2g", d/scale)
+	if !(d <= 1e-5*scale) {
+		t.Errorf("max |∇_B R − finite differences| = %g, largest entry %g", d, scale)
+	}
+
+	// Loss reports R with the official code's constants.
+	obj, ok := fb.(rules.Objective)
+	if !ok {
+		t.Fatalf("%s's feedback does not report its objective", rc.rule)
+	}
+	b64 := to64(b.Value.Data)
+	want := R(b64) + refConstants(rc.want, op, w64, x64, n)
+	// Loss accumulates float32 products in float64: its error is
+	// a float32 rounding of each term (observed: ≤ 7e-8 of the
+	// sum of the terms' magnitudes); a missing constant or
+	// factor is O(1).
+	mag := termScale(rc.want, op, b64, w64, x64, n)
+	got := obj.Loss(c, l)
+	t.Logf("loss: relative error %.2g", math.Abs(got-want)/mag)
+	if !(math.Abs(got-want) <= 1e-6*mag) {
+		t.Errorf("Loss = %.9g, want R + constants = %.9g (terms of size %g)", got, want, mag)
 	}
 }
 

@@ -51,6 +51,12 @@ type Env struct {
 	BInit string
 	// BScale multiplies the initial B (default 1).
 	BScale float64
+	// Positions is how the data terms of a regularizer (Amp, Null, Sparse)
+	// reduce over the output positions of a convolution: "sum" (the
+	// default, as in the official code) or "mean" (divided by the number
+	// of output positions, so that their step does not grow with the image
+	// size). Dense layers have one position: the two agree there.
+	Positions string
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
 	// scratch is shared by the regularizers of one binding.
@@ -84,6 +90,13 @@ func (e *Env) NewFeedbackParam(l nn.WeightLayer, trainable bool) *nn.Param {
 // scales): it is saved in checkpoints and synchronised across processes.
 func (e *Env) AddState(p *nn.Param) { e.state = append(e.state, p) }
 
+// The reductions of a regularizer's data terms over a convolution's output
+// positions ([Env.Positions]).
+const (
+	PositionsSum  = "sum"
+	PositionsMean = "mean"
+)
+
 // Options select where a rule applies and how B starts.
 type Options struct {
 	// Layers selects weight layers: "all" (default), "hidden" (all but the
@@ -96,6 +109,8 @@ type Options struct {
 	BInit string
 	// BScale multiplies the initial B (default 1).
 	BScale float64
+	// Positions is "sum" (default) or "mean"; see [Env.Positions].
+	Positions string
 }
 
 // Bound is the result of [Apply].
@@ -204,7 +219,12 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	if !(opts.BScale >= 0) || math.IsInf(opts.BScale, 1) {
 		return nil, fmt.Errorf("rules: b_scale %v, want a finite number ≥ 0", opts.BScale)
 	}
-	env.BInit, env.BScale = opts.BInit, opts.BScale
+	switch opts.Positions {
+	case "", PositionsSum, PositionsMean:
+	default:
+		return nil, fmt.Errorf("rules: positions %q; valid: %s, %s", opts.Positions, PositionsSum, PositionsMean)
+	}
+	env.BInit, env.BScale, env.Positions = opts.BInit, opts.BScale, opts.Positions
 	if _, ok := r.(NetworkRule); ok {
 		switch strings.TrimSpace(opts.Layers) {
 		case "", "all", "hidden":

@@ -118,6 +118,10 @@ type RuleConfig struct {
 	BInit string `toml:"b_init,omitempty"`
 	// BScale multiplies the initial B (default 1).
 	BScale float64 `toml:"b_scale,omitempty"`
+	// Positions is how the data terms of a regularizer reduce over a
+	// convolution's output positions: sum (default, the official code) or
+	// mean (their step then does not grow with the image size).
+	Positions string `toml:"positions,omitempty"`
 	// DelayEpochs is a number of epochs during which only B learns (the
 	// task loss is off).
 	DelayEpochs float64 `toml:"delay_epochs,omitempty"`
@@ -213,7 +217,7 @@ func validKeys() []string {
 		"data":  {"name", "dir", "batch", "eval_batch", "augment", "image_size", "crop_pad", "flip", "workers", "train_limit", "test_limit"},
 		"optim": {"method", "lr", "momentum", "nesterov", "weight_decay", "schedule", "milestones", "gamma", "floor", "warmup", "label_smoothing",
 			"feedback.lr", "feedback.momentum", "feedback.nesterov", "feedback.weight_decay", "feedback.schedule"},
-		"rule": {"name", "params.<setting>", "layers", "exclude", "b_init", "b_scale", "delay_epochs", "noise_dist", "noise_variance"},
+		"rule": {"name", "params.<setting>", "layers", "exclude", "b_init", "b_scale", "positions", "delay_epochs", "noise_dist", "noise_variance"},
 		"run":  {"epochs", "seed", "threads", "dir", "checkpoint_every", "keep", "metrics_every", "max_steps", "sync_bn"},
 	} {
 		for _, k := range keys {
@@ -283,6 +287,11 @@ func (c Config) Validate() error {
 	}
 	if c.Rule.BScale < 0 {
 		bad("rule.b_scale", "%v, want ≥ 0", c.Rule.BScale)
+	}
+	switch c.Rule.Positions {
+	case "", rules.PositionsSum, rules.PositionsMean:
+	default:
+		bad("rule.positions", "%q; valid: %s, %s", c.Rule.Positions, rules.PositionsSum, rules.PositionsMean)
 	}
 	if c.Rule.DelayEpochs < 0 || c.Rule.DelayEpochs >= float64(c.Run.Epochs) && c.Rule.DelayEpochs > 0 {
 		bad("rule.delay_epochs", "%v, want in [0, epochs)", c.Rule.DelayEpochs)

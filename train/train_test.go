@@ -287,6 +287,7 @@ func TestConfigErrors(t *testing.T) {
 		{"[data]\nbatch = -3\n", "data.batch"},
 		{"[optim]\nschedule = \"linear\"\n", "schedule"},
 		{"[rule]\nb_init = \"zeros\"\n", "b_init"},
+		{"[rule]\npositions = \"avg\"\n", "rule.positions"},
 		{"nonsense", "config"},
 		{"[optim]\nschedule = \"cosine\"\nwarmup = 30\n[run]\nepochs = 30\n", "must be shorter than the run"},
 	}

@@ -60,6 +60,7 @@ func addConfigFlags(fs *pflag.FlagSet) *configFlags {
 	fs.StringVar(&c.Rule.Exclude, "exclude", "", "layers (names/globs) kept exact")
 	fs.StringVar(&c.Rule.BInit, "b-init", c.Rule.BInit, "initial backward weights: independent, copy")
 	fs.Float64Var(&c.Rule.BScale, "b-scale", c.Rule.BScale, "scale of the initial backward weights")
+	fs.StringVar(&c.Rule.Positions, "positions", "", "reduction of the regularizers' data terms over conv positions: sum (default), mean")
 	fs.Float64Var(&c.Rule.DelayEpochs, "delay-epochs", 0, "epochs during which only B learns")
 	fs.StringVar(&c.Rule.NoiseDist, "noise-dist", "", "noise added to B's updates: normal, uniform")
 	fs.Float64Var(&c.Rule.NoiseVariance, "noise-variance", 0, "variance of the noise added to B's updates")
@@ -103,6 +104,7 @@ func (f *configFlags) apply(cfg *train.Config) error {
 		"rule":   func() { cfg.Rule.Name = c.Rule.Name },
 		"layers": func() { cfg.Rule.Layers = c.Rule.Layers }, "exclude": func() { cfg.Rule.Exclude = c.Rule.Exclude },
 		"b-init": func() { cfg.Rule.BInit = c.Rule.BInit }, "b-scale": func() { cfg.Rule.BScale = c.Rule.BScale },
+		"positions":    func() { cfg.Rule.Positions = c.Rule.Positions },
 		"delay-epochs": func() { cfg.Rule.DelayEpochs = c.Rule.DelayEpochs },
 		"noise-dist":   func() { cfg.Rule.NoiseDist = c.Rule.NoiseDist }, "noise-variance": func() { cfg.Rule.NoiseVariance = c.Rule.NoiseVariance },
 		"epochs": func() { cfg.Run.Epochs = c.Run.Epochs }, "seed": func() { cfg.Run.Seed = c.Run.Seed },
