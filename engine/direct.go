@@ -473,15 +473,21 @@ func (c *CPU) directWeightGrad(x, dy []float32, g *ConvGeom, nwt int) int {
 // conv2dDirect is Conv2d on the direct path.
 func (c *CPU) conv2dDirect(y, x, w []float32, g *ConvGeom) {
 	c.plan = g.forwardPlan()
+	K := g.colRows
+	c.directWithKernel(y, x, g, func(grp, o, t int) float32 { return w[(grp*c.plan.m+o)*K+t] })
+}
+
+// directWithKernel packs, group by group, the kernel whose entry (row o,
+// tap t) of group grp is at(grp, o, t) for c.plan, and runs the direct
+// forward pass of c.plan with it from x into y.
+func (c *CPU) directWithKernel(y, x []float32, g *ConvGeom, at func(grp, o, t int) float32) {
 	p := &c.plan
 	k := tileFor(p.m)
 	mb := (p.m + k.mr - 1) / k.mr
 	plen := mb * k.mr * p.taps
 	c.packed = grow(c.packed, g.Groups*plen)
-	K := g.colRows
 	for grp := 0; grp < g.Groups; grp++ {
-		wg := w[grp*p.m*K:]
-		packTiles(c.packed[grp*plen:], p.m, p.taps, k.mr, func(o, t int) float32 { return wg[o*K+t] })
+		packTiles(c.packed[grp*plen:], p.m, p.taps, k.mr, func(o, t int) float32 { return at(grp, o, t) })
 	}
 	c.directForward(y, x, g.N, g.Groups, p, k, c.packed, plen)
 }
@@ -492,24 +498,14 @@ func (c *CPU) conv2dInputGradDirect(dx, dy, w []float32, g *ConvGeom) {
 		c.inputGradStrided(dx, dy, w, g)
 		return
 	}
-	// δx = (flipped Wᵀ) ⋆ δy padded by span−1−pad.
+	// δx = (flipped Wᵀ) ⋆ δy padded by span−1−pad. Row ci, tap (o, kh, kw)
+	// of the transposed kernel is w[o][ci][KH−1−kh][KW−1−kw].
 	c.plan = g.inputGradPlan()
-	p := &c.plan
-	k := tileFor(p.m)
-	mb := (p.m + k.mr - 1) / k.mr
-	plen := mb * k.mr * p.taps
-	c.packed = grow(c.packed, g.Groups*plen)
 	K, kk := g.colRows, g.KH*g.KW
-	for grp := 0; grp < g.Groups; grp++ {
-		wg := w[grp*g.outPerGroup*K:]
-		// Row ci, tap (o, kh, kw) of the transposed kernel is
-		// w[o][ci][KH−1−kh][KW−1−kw].
-		packTiles(c.packed[grp*plen:], p.m, p.taps, k.mr, func(ci, t int) float32 {
-			o, r := t/kk, t%kk
-			return wg[o*K+ci*kk+kk-1-r]
-		})
-	}
-	c.directForward(dx, dy, g.N, g.Groups, p, k, c.packed, plen)
+	c.directWithKernel(dx, dy, g, func(grp, ci, t int) float32 {
+		o, r := t/kk, t%kk
+		return w[grp*g.outPerGroup*K+o*K+ci*kk+kk-1-r]
+	})
 }
 
 // inputGradStrided is the input gradient of a strided convolution. In

@@ -4,24 +4,16 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
+	"github.com/asymlab/asym/internal/testmain"
+
 	"github.com/asymlab/asym/blas"
-	_ "github.com/asymlab/asym/blas/openblas" // registers "openblas" with -tags openblas
 	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/tensor"
 )
 
-func TestMain(m *testing.M) {
-	// Benchmarks and the single-BLAS tests use the best registered BLAS
-	// (OpenBLAS when built with -tags openblas), or ASYM_BLAS.
-	if err := blas.UseFromEnv(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testmain.Run(m) }
 
 // forEachBLAS runs fn once per registered BLAS implementation, selected
 // process-wide (tests of this package do not run in parallel).

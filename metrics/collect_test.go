@@ -1,13 +1,12 @@
 package metrics_test
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
-	"github.com/asymlab/asym/blas"
+	"github.com/asymlab/asym/internal/testmain"
+
 	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/metrics"
 	"github.com/asymlab/asym/models"
@@ -17,13 +16,7 @@ import (
 	"github.com/asymlab/asym/tensor"
 )
 
-func TestMain(m *testing.M) {
-	if err := blas.UseFromEnv(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testmain.Run(m) }
 
 func trainCtx() *nn.Ctx {
 	return &nn.Ctx{E: engine.NewCPU(2), Train: true, Seed: 1, Step: 7}

@@ -3,25 +3,17 @@ package nn_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"testing"
 
-	"github.com/asymlab/asym/blas"
-	_ "github.com/asymlab/asym/blas/openblas" // registers "openblas" with -tags openblas
+	"github.com/asymlab/asym/internal/testmain"
+
 	"github.com/asymlab/asym/engine"
 	gc "github.com/asymlab/asym/internal/gradcheck"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
 )
 
-func TestMain(m *testing.M) {
-	// The best registered BLAS (OpenBLAS with -tags openblas), or ASYM_BLAS.
-	if err := blas.UseFromEnv(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testmain.Run(m) }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0xa5)) }
 
