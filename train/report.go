@@ -47,7 +47,9 @@ func (t *Trainer) writeMetrics(v any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.metrics.Write(append(b, '\n')); err != nil {
+	n, err := t.metrics.Write(append(b, '\n'))
+	t.metricsLen += int64(n)
+	if err != nil {
 		return fmt.Errorf("train: writing metrics: %w", err)
 	}
 	return nil
