@@ -95,9 +95,8 @@ func (t *Trainer) prepareDir(dir string) error {
 			return err
 		}
 	}
-	cfgPath := filepath.Join(dir, ConfigName)
-	if err := os.WriteFile(cfgPath, []byte(t.Cfg.String()), 0o644); err != nil {
-		return fmt.Errorf("train: %w", err)
+	if err := writeFileAtomic(filepath.Join(dir, ConfigName), []byte(t.Cfg.String())); err != nil {
+		return err
 	}
 	mode := os.O_CREATE | os.O_RDWR
 	if !t.restored {
@@ -146,8 +145,10 @@ func (t *Trainer) cleanTemp(dir string, report bool) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(dir, SummaryName+".tmp")); err == nil {
-		removed = append(removed, SummaryName+".tmp")
+	for _, name := range []string{SummaryName + ".tmp", ConfigName + ".tmp"} {
+		if err := os.Remove(filepath.Join(dir, name)); err == nil {
+			removed = append(removed, name)
+		}
 	}
 	if report && len(removed) > 0 && t.Log != nil {
 		fmt.Fprintf(t.Log, "asym: removed %s left in %s by an interrupted write\n", strings.Join(removed, ", "), dir)
