@@ -49,7 +49,7 @@ echo "== tests: pure Go (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 go test -count=1 ./...
 
-echo "== fuzz: every fuzz target for \${FUZZTIME:-10s} (about 2 minutes)"
+echo "== fuzz: every fuzz target for ${FUZZTIME:-10s} (about 2 minutes)"
 scripts/fuzz.sh
 
 echo "== tests: cgo + OpenBLAS + MPI"
