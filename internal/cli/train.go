@@ -18,7 +18,6 @@ import (
 func newTrainCmd(s *IO) *cobra.Command {
 	var (
 		cfgPath string
-		runDir  string
 		resume  bool
 		asJSON  bool
 	)
@@ -42,12 +41,12 @@ summary.json). One process at a time trains in a run directory (lock file
   asym train --resume --run-dir runs/sa`,
 		Args: cobra.NoArgs,
 	}
-	flags := addConfigFlags(cmd.Flags())
+	flags := addConfigFlags(cmd.Flags(), train.Default())
 	cmd.Flags().StringVar(&cfgPath, "config", "", "TOML config file")
-	cmd.Flags().StringVar(&runDir, "run-dir", "", "run directory (default runs/<time>-<model>-<data>-<rule>)")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue the run in --run-dir from its latest checkpoint")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final summary as one JSON object on stdout")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		runDir := flags.c.Run.Dir // --run-dir
 		if resume {
 			if runDir == "" {
 				return usagef("--resume needs --run-dir")
@@ -105,9 +104,7 @@ summary.json). One process at a time trains in a run directory (lock file
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			if runDir == "" {
-				runDir = cfg.Run.Dir
-			}
+			runDir = cfg.Run.Dir
 			if runDir == "" {
 				runDir = train.DefaultDir(cfg, time.Now())
 			}
