@@ -94,6 +94,8 @@ func (t *Trainer) prepareDir(dir string) error {
 		if err := t.cleanTemp(dir, true); err != nil {
 			return err
 		}
+	} else if _, err := os.Stat(filepath.Join(dir, ConfigName)); err == nil && t.Log != nil {
+		fmt.Fprintf(t.Log, "asym: %s held a run that stopped before its first checkpoint: starting a new run in it\n", dir)
 	}
 	if err := writeFileAtomic(filepath.Join(dir, ConfigName), []byte(t.Cfg.String())); err != nil {
 		return err

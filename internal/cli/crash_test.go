@@ -140,13 +140,13 @@ func TestResumeCompleteRun(t *testing.T) {
 	}
 }
 
-// TestKillResume is the kill test of issue 9: a run is SIGKILLed at least
+// TestLongKillResume is the kill test of issue 9: a run is SIGKILLed at least
 // 20 times at random moments, many of them inside checkpoint writes
 // (ASYM_FAULT_DELAY makes every write pause before its rename), each time
 // resumed with --resume; its final weights, best.safetensors, summary.json
 // (but for timing) and metrics.jsonl (but for timing) equal those of an
 // uninterrupted run. About 15 s on 2 cores.
-func TestKillResume(t *testing.T) {
+func TestLongKillResume(t *testing.T) {
 	if os.Getenv("ASYM_LONG") == "" {
 		t.Skip("set ASYM_LONG=1 to run the kill test")
 	}
