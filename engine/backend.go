@@ -178,4 +178,9 @@ type Backend interface {
 	// logits into dlogits (nil to skip) and returns the loss and the number
 	// of correct arg-max predictions.
 	SoftmaxCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, eps float32) (loss float64, correct int)
+	// TokenCrossEntropy is SoftmaxCrossEntropy over the last dimension of
+	// logits (N, …, K) with one label per position, averaged over the
+	// positions whose label is not ignore (they get a zero gradient); it
+	// also returns the number of positions counted.
+	TokenCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, ignore int32, eps float32) (loss float64, correct, count int)
 }
