@@ -189,6 +189,13 @@ type Backend interface {
 	// LayerNormGrad computes dx (nil to skip), dγ and dβ (overwritten) of
 	// LayerNorm from dy, x and the saved statistics.
 	LayerNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *tensor.Tensor, gamma, mean, invStd []float32)
+	// SwapAxes copies src viewed as (a, b, c, d) into dst as (a, c, b, d).
+	SwapAxes(dst, src *tensor.Tensor, a, b, c, d int)
+	// Embedding writes row ids[r] of table (rows of width d) into row r of
+	// y (len(ids)·d elements); ids are float32 integers.
+	Embedding(y *tensor.Tensor, table []float32, d int, ids []float32)
+	// EmbeddingGrad computes dtable = beta·dtable + Σ_r e_{ids[r]} ⊗ dy_r.
+	EmbeddingGrad(dtable []float32, d int, ids, dy []float32, beta float32)
 	// GELU computes y = x·Φ(x) (exact, erf-based).
 	GELU(y, x *tensor.Tensor)
 	// GELUGrad computes dx = dy·(Φ(x) + x·φ(x)).

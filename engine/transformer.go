@@ -215,3 +215,79 @@ func (c *CPU) GELUGrad(dx, dy, x *tensor.Tensor) {
 		}
 	})
 }
+
+// SwapAxes copies src, viewed as (a, b, c, d), into dst as (a, c, b, d)
+// (dst takes the shape (a, c, b, d) unless it already has that many
+// elements and the caller reshapes it): it splits attention heads,
+// (N, T, H, dh) → (N, H, T, dh), merges them back, and turns image
+// channels into tokens.
+func (c *CPU) SwapAxes(dst, src *tensor.Tensor, a, b, cc, d int) {
+	if len(src.Data) != a*b*cc*d {
+		panic(fmt.Sprintf("engine: SwapAxes: %v is not %d×%d×%d×%d", src.Shape, a, b, cc, d))
+	}
+	dst.Resize(a, cc, b, d)
+	c.rows(a*cc, b*d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			i, k := r/cc, r%cc
+			out := dst.Data[r*b*d : (r+1)*b*d]
+			for j := 0; j < b; j++ {
+				off := ((i*b+j)*cc + k) * d
+				copy(out[j*d:(j+1)*d], src.Data[off:off+d])
+			}
+		}
+	})
+}
+
+// checkIDs panics unless every id is an integer in [0, rows).
+func checkIDs(op string, ids []float32, rows int) {
+	for _, v := range ids {
+		if v < 0 || int(v) >= rows || float32(int(v)) != v {
+			panic(fmt.Sprintf("engine: %s: index %v outside [0, %d)", op, v, rows))
+		}
+	}
+}
+
+// Embedding writes row ids[r] of table (rows of length d) into row r of y,
+// which must have len(ids)·d elements: the lookup of an embedding layer.
+// The ids are float32 integers (token ids or positions).
+func (c *CPU) Embedding(y *tensor.Tensor, table []float32, d int, ids []float32) {
+	if len(y.Data) != len(ids)*d || len(table)%d != 0 {
+		panic(fmt.Sprintf("engine: Embedding: output %v for %d ids of width %d", y.Shape, len(ids), d))
+	}
+	checkIDs("Embedding", ids, len(table)/d)
+	c.rows(len(ids), d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			i := int(ids[r])
+			copy(y.Data[r*d:(r+1)*d], table[i*d:(i+1)*d])
+		}
+	})
+}
+
+// EmbeddingGrad computes dtable = beta·dtable + Σ_r e_{ids[r]} ⊗ dy_r, the
+// gradient of the lookup: row r of dy (length d) is added to row ids[r].
+// Columns are split over workers and rows summed in order, so the result
+// does not depend on the thread count.
+func (c *CPU) EmbeddingGrad(dtable []float32, d int, ids, dy []float32, beta float32) {
+	if len(dy) != len(ids)*d || len(dtable)%d != 0 {
+		panic(fmt.Sprintf("engine: EmbeddingGrad: %d gradients for %d ids of width %d", len(dy), len(ids), d))
+	}
+	checkIDs("EmbeddingGrad", ids, len(dtable)/d)
+	c.parallel(d, max(1, minRowWork/max(len(ids), 1)), func(_, lo, hi int) {
+		for r := 0; r < len(dtable)/d; r++ {
+			row := dtable[r*d+lo : r*d+hi]
+			if beta == 0 {
+				clear(row)
+			} else if beta != 1 {
+				for j := range row {
+					row[j] *= beta
+				}
+			}
+		}
+		for r, v := range ids {
+			row := dtable[int(v)*d+lo : int(v)*d+hi]
+			for j, g := range dy[r*d+lo : r*d+hi] {
+				row[j] += g
+			}
+		}
+	})
+}

@@ -165,3 +165,74 @@ func TestGELU(t *testing.T) {
 		same(t, "GELUGrad", []*tensor.Tensor{outs[1], outs[3]})
 	}
 }
+
+// TestSwapAxesAndEmbedding checks the data-movement kernels exactly
+// against index arithmetic, and the embedding gradient against the
+// gathered sums (exact: small integers).
+func TestSwapAxesAndEmbedding(t *testing.T) {
+	const a, b, c, d = 3, 4, 5, 6
+	src := tensor.New(a, b, c, d)
+	for i := range src.Data {
+		src.Data[i] = float32(i)
+	}
+	for _, th := range threadCounts {
+		e := engine.NewCPU(th)
+		dst := nanTensor(1)
+		e.SwapAxes(dst, src, a, b, c, d)
+		if !tensor.SameShape(dst.Shape, []int{a, c, b, d}) {
+			t.Fatalf("SwapAxes shape %v", dst.Shape)
+		}
+		for i := 0; i < a; i++ {
+			for j := 0; j < b; j++ {
+				for k := 0; k < c; k++ {
+					for l := 0; l < d; l++ {
+						if got, want := dst.Data[((i*c+k)*b+j)*d+l], src.Data[((i*b+j)*c+k)*d+l]; got != want {
+							t.Fatalf("SwapAxes (%d %d %d %d) = %g, want %g", i, j, k, l, got, want)
+						}
+					}
+				}
+			}
+		}
+		back := nanTensor(1)
+		e.SwapAxes(back, dst, a, c, b, d)
+		if !tensor.Equal(back, src) {
+			t.Error("SwapAxes twice is not the identity")
+		}
+		const rows, w = 7, 5
+		table := make([]float32, rows*w)
+		for i := range table {
+			table[i] = float32(i)
+		}
+		ids := []float32{3, 0, 6, 3, 3, 1}
+		y := nanTensor(len(ids), w)
+		e.Embedding(y, table, w, ids)
+		dy := make([]float32, len(ids)*w)
+		for i := range dy {
+			dy[i] = float32(i % 11)
+		}
+		dt := make([]float32, rows*w)
+		for i := range dt {
+			dt[i] = 1
+		}
+		e.EmbeddingGrad(dt, w, ids, dy, 2)
+		want := make([]float32, rows*w)
+		for i := range want {
+			want[i] = 2
+		}
+		for r, id := range ids {
+			for j := 0; j < w; j++ {
+				if y.Data[r*w+j] != table[int(id)*w+j] {
+					t.Fatalf("Embedding row %d col %d = %g", r, j, y.Data[r*w+j])
+				}
+				want[int(id)*w+j] += dy[r*w+j]
+			}
+		}
+		for i := range want {
+			if dt[i] != want[i] {
+				t.Fatalf("EmbeddingGrad [%d] = %g, want %g", i, dt[i], want[i])
+			}
+		}
+		mustPanic(t, "engine: Embedding", func() { e.Embedding(y, table, w, []float32{0, 1, 2, 7, 0, 0}) })
+		mustPanic(t, "engine: Embedding", func() { e.Embedding(y, table, w, []float32{0, 1.5, 2, 3, 0, 0}) })
+	}
+}

@@ -105,29 +105,34 @@ func GELU(x []float64) []float64 {
 	return y
 }
 
-// Attention returns causal multi-head self-attention without projections:
-// for q, k, v of shape (n, t, h·dh) (heads side by side in the last
-// dimension, as PyTorch's reshapes give), head j of sample i at position a
-// is Σ_b softmax_b(q_a·k_b/√dh, b ≤ a) v_b; the output has q's shape.
-func Attention(q, k, v []float64, n, t, h, dh int) []float64 {
+// Attention returns multi-head self-attention without projections: for q,
+// k, v of shape (n, t, h·dh) (heads side by side in the last dimension, as
+// PyTorch's reshapes give), head j of sample i at position a is
+// Σ_b softmax_b(q_a·k_b/√dh) v_b over b ≤ a if causal, else over all b;
+// the output has q's shape.
+func Attention(q, k, v []float64, n, t, h, dh int, causal bool) []float64 {
 	d := h * dh
 	y := make([]float64, len(q))
 	scale := 1 / math.Sqrt(float64(dh))
 	for i := 0; i < n; i++ {
 		for j := 0; j < h; j++ {
 			for a := 0; a < t; a++ {
-				s := make([]float64, a+1)
-				for b := 0; b <= a; b++ {
+				m := t
+				if causal {
+					m = a + 1
+				}
+				s := make([]float64, m)
+				for b := 0; b < m; b++ {
 					var dot float64
 					for c := 0; c < dh; c++ {
 						dot += q[(i*t+a)*d+j*dh+c] * k[(i*t+b)*d+j*dh+c]
 					}
 					s[b] = dot * scale
 				}
-				p := Softmax(s, 1, a+1, false)
+				p := Softmax(s, 1, m, false)
 				for c := 0; c < dh; c++ {
 					var acc float64
-					for b := 0; b <= a; b++ {
+					for b := 0; b < m; b++ {
 						acc += p[b] * v[(i*t+b)*d+j*dh+c]
 					}
 					y[(i*t+a)*d+j*dh+c] = acc
