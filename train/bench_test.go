@@ -35,3 +35,23 @@ func TestMedianRound(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchTransformers runs the benchmark step on tiny Transformers: the
+// GPT gets token ids and one target per position through its head.
+func TestBenchTransformers(t *testing.T) {
+	for _, bc := range []BenchConfig{
+		{Model: ModelConfig{Arch: "gpt", Dim: 16, Heads: 2, Depth: 1}, In: []int{8}, Classes: 11},
+		{Model: ModelConfig{Arch: "vit", Dim: 16, Heads: 2, Depth: 1}, In: []int{1, 8, 8}, Classes: 10},
+	} {
+		for _, rule := range []string{"bp", "sa", "dfa"} {
+			bc.Batch, bc.Threads, bc.Rule, bc.Steps, bc.Seed = 4, 1, rule, 2, 1
+			r, err := Bench(bc)
+			if err != nil {
+				t.Fatalf("%s %s: %v", bc.Model.Arch, rule, err)
+			}
+			if r.Steps != 2 || !(r.StepMS > 0) {
+				t.Errorf("%s %s: %+v", bc.Model.Arch, rule, r)
+			}
+		}
+	}
+}
