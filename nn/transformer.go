@@ -340,9 +340,11 @@ func (l *TokenMean) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Ten
 //	x = x + attn(ln1(x))
 //	x = x + mlp(ln2(x)),   mlp = fc2(GELU(fc1(·))), fc1: d → hidden, fc2: hidden → d
 //
-// followed by a [Tap] (name.tap) for direct feedback. Layer names:
-// name.ln1, name.attn.{q,k,v,proj}, name.ln2, name.mlp.fc1, name.mlp.fc2.
-// It returns an error if d is not divisible by heads.
+// Layer names: name.ln1, name.attn.{q,k,v,proj}, name.ln2, name.mlp.fc1,
+// name.mlp.fc2. Models put a [Tap] after the block, in the same
+// Sequential, for direct feedback (so that the block's input gradient is
+// skipped when the tap below discards it). It returns an error if d is not
+// divisible by heads.
 func NewBlock(name string, d, heads, hidden int, causal bool, init Initializer, rng *rand.Rand) (*Sequential, error) {
 	if hidden <= 0 {
 		return nil, fmt.Errorf("nn: %s: MLP width %d, want > 0", name, hidden)
@@ -356,6 +358,5 @@ func NewBlock(name string, d, heads, hidden int, causal bool, init Initializer, 
 		NewLinear(join(name, "mlp.fc2"), hidden, d, true, init, rng))
 	return NewSequential(name,
 		NewResidual(join(name, "attn_res"), NewSequential(join(name, "attn_branch"), NewLayerNorm(join(name, "ln1"), d), attn), nil, nil),
-		NewResidual(join(name, "mlp_res"), NewSequential(join(name, "mlp_branch"), NewLayerNorm(join(name, "ln2"), d), mlp), nil, nil),
-		NewTap(join(name, "tap"))), nil
+		NewResidual(join(name, "mlp_res"), NewSequential(join(name, "mlp_branch"), NewLayerNorm(join(name, "ln2"), d), mlp), nil, nil)), nil
 }
