@@ -129,7 +129,7 @@ type SelfAttention struct {
 	Causal            bool
 	Q, K, V, Out      *Linear
 	qh, kh, vh, p, o  tensor.Tensor // (N, H, T, dh) and (N, H, T, T)
-	om, dom           tensor.Tensor // (N, T, D)
+	om                tensor.Tensor // (N, T, D)
 	s, dp, ds         tensor.Tensor
 	dqh, dkh, dvh, do tensor.Tensor
 	dq, dk, dv, dx    tensor.Tensor
@@ -229,7 +229,6 @@ func (a *SelfAttention) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor
 // (PyTorch's x.flatten(2).transpose(1, 2)).
 type Tokens struct {
 	name  string
-	c, s  int
 	y, dx tensor.Tensor
 	shape []int
 }
@@ -279,6 +278,7 @@ type TokenMean struct {
 	n, t  int
 	tr, y tensor.Tensor
 	dx    tensor.Tensor
+	invT  []float32
 }
 
 // NewTokenMean returns the layer.
@@ -314,13 +314,15 @@ func (l *TokenMean) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	return &l.y
 }
 
-// inv returns a vector of t values 1/t.
+// inv returns a vector of t values 1/t (kept between calls).
 func (l *TokenMean) inv(t int) []float32 {
-	v := make([]float32, t)
-	for i := range v {
-		v[i] = float32(1 / float64(t))
+	if len(l.invT) != t {
+		l.invT = make([]float32, t)
+		for i := range l.invT {
+			l.invT[i] = float32(1 / float64(t))
+		}
 	}
-	return v
+	return l.invT
 }
 
 // Backward spreads δy/T over the positions.
