@@ -135,6 +135,8 @@ var tinyModels = map[string]models.Spec{
 	"mlp":     {Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 	"convnet": {Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 	"resnet8": {Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+	"gpt":     {Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 1, MLP: 12},
+	"vit":     {Arch: "vit", In: []int{1, 8, 8}, Classes: 3, Dim: 8, Heads: 2, Depth: 1, MLP: 12, Patch: 4},
 }
 
 // setup builds a tiny model, binds the rule and runs one training forward
@@ -159,16 +161,10 @@ func setup(t *testing.T, model, rule string, opts rules.Options) (*nn.Network, *
 		t.Fatal(err)
 	}
 	c := trainCtx()
-	rng := rand.New(rand.NewPCG(9, 9))
-	x := tensor.New(append([]int{6}, net.In...)...)
-	tensor.FillNormal(x, rng, 1)
-	labels := make([]int32, 6)
-	for i := range labels {
-		labels[i] = int32(rng.IntN(net.Classes))
-	}
+	x, labels := ruletest.Batch(rand.New(rand.NewPCG(9, 9)), net, 6)
 	logits := net.Forward(c, x)
 	dl := tensor.New(1)
-	c.E.SoftmaxCrossEntropy(dl, logits, labels, 0)
+	net.Head.Loss(c.E, dl, logits, labels, 0)
 	net.Backward(c, dl)
 	return net, b, c, dl
 }
@@ -176,7 +172,7 @@ func setup(t *testing.T, model, rule string, opts rules.Options) (*nn.Network, *
 // Exact backprop, and FA with B started as a copy of W, give exactly 0°
 // everywhere and a norm ratio of exactly 1.
 func TestCollectSymmetricIsZero(t *testing.T) {
-	for _, model := range []string{"mlp", "convnet", "resnet8"} {
+	for _, model := range []string{"mlp", "convnet", "resnet8", "gpt", "vit"} {
 		for _, tc := range []struct {
 			rule string
 			opts rules.Options
@@ -191,9 +187,12 @@ func TestCollectSymmetricIsZero(t *testing.T) {
 				if s.Rule != tc.rule || s.Step != 7 || len(s.Layers) != len(net.WeightLayers()) {
 					t.Fatalf("snapshot rule %q step %d with %d layers, want %s, 7, %d", s.Rule, s.Step, len(s.Layers), tc.rule, len(net.WeightLayers()))
 				}
-				for _, l := range s.Layers {
-					if !l.Bound || l.WeightAngle != 0 || l.NormRatio != 1 || l.ProjectionAngle != 0 || l.GradientAngle != 0 || l.EndToEndAngle != 0 {
-						t.Errorf("%+v, want bound with every angle exactly 0 and ratio 1", l)
+				for i, l := range s.Layers {
+					// Embedding tables are bound only when named (their B
+					// changes no gradient); they keep B ≡ W.
+					_, lookup := net.WeightLayers()[i].(nn.Lookup)
+					if l.Bound == lookup || l.WeightAngle != 0 || l.NormRatio != 1 || l.ProjectionAngle != 0 || l.GradientAngle != 0 || l.EndToEndAngle != 0 {
+						t.Errorf("%+v, want bound (unless a lookup) with every angle exactly 0 and ratio 1", l)
 					}
 				}
 			})
