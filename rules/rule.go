@@ -57,6 +57,16 @@ type Env struct {
 	// of output positions, so that their step does not grow with the image
 	// size). Dense layers have one position: the two agree there.
 	Positions string
+	// Bias adds the layer's bias to the regularizers' projections: y = Wx + b
+	// and Bx + b, as the official code does with use_bias_forward and
+	// use_bias_backward (both true by its flags). Only layers with a bias
+	// (the classifier) are affected. Default false: y = Wx.
+	Bias bool
+	// NullBorder makes the Null primitive of strided, padded convolutions
+	// sum the padded border of the reconstruction Bᵀy too, as the official
+	// code's explicit "fixed padding" does. Default false: the border is
+	// cropped (the adjoint of the layer's own map).
+	NullBorder bool
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
 	// scratch is shared by the regularizers of one binding.
@@ -111,6 +121,8 @@ type Options struct {
 	BScale float64
 	// Positions is "sum" (default) or "mean"; see [Env.Positions].
 	Positions string
+	// Bias and NullBorder: see [Env.Bias] and [Env.NullBorder].
+	Bias, NullBorder bool
 }
 
 // Bound is the result of [Apply].
@@ -225,6 +237,7 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 		return nil, fmt.Errorf("rules: positions %q; valid: %s, %s", opts.Positions, PositionsSum, PositionsMean)
 	}
 	env.BInit, env.BScale, env.Positions = opts.BInit, opts.BScale, opts.Positions
+	env.Bias, env.NullBorder = opts.Bias, opts.NullBorder
 	if _, ok := r.(NetworkRule); ok {
 		switch strings.TrimSpace(opts.Layers) {
 		case "", "all", "hidden":
