@@ -37,7 +37,9 @@ func refResNet8V2(p map[string][]float64, x []float64, n int, projFirst bool, pa
 	c3 := func(in, out, hw, s int) gc.Conv {
 		return gc.Conv{C: in, H: hw, W: hw, Out: out, KH: 3, KW: 3, PH: 1, PW: 1, SH: s, SW: s}
 	}
-	c1 := func(in, out, hw, s int) gc.Conv { return gc.Conv{C: in, H: hw, W: hw, Out: out, KH: 1, KW: 1, SH: s, SW: s} }
+	c1 := func(in, out, hw, s int) gc.Conv {
+		return gc.Conv{C: in, H: hw, W: hw, Out: out, KH: 1, KW: 1, SH: s, SW: s}
+	}
 	block := func(name string, h []float64, in, out, hw, s int, proj bool) []float64 {
 		pre := bnRelu(name+".bn0", h, in)
 		b := bnRelu(name+".bn1", cv(name+".conv1", pre, c3(in, out, hw, s)), out)

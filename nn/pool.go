@@ -18,10 +18,10 @@ type Pool2d struct {
 	// Same pads as TensorFlow's "SAME": the output is ⌈H/S⌉ × ⌈W/S⌉ and
 	// the padding it needs is split with the smaller half before (for a
 	// 3×3/2 window on an even input: 0 before, 1 after). Pad is ignored.
-	Same bool
-	geom   engine.PoolGeom
-	idx    []int32
-	y, dx  tensor.Tensor
+	Same  bool
+	geom  engine.PoolGeom
+	idx   []int32
+	y, dx tensor.Tensor
 }
 
 // NewMaxPool2d returns a k×k max pooling with stride s and padding pad.
