@@ -38,6 +38,8 @@ type regularizer struct {
 	s        *regScratch
 	// meanPos divides the data terms by the number of output positions.
 	meanPos bool
+	// sched, when set, replaces k step by step.
+	sched *scheduler
 	// bias adds the layer's bias to y and Bx ([Env.Bias]).
 	bias bool
 	// border is the layer's padded-input maps when Null includes the
@@ -59,7 +61,7 @@ func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *reg
 		env.scratch = new(regScratch)
 	}
 	r := &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
-		meanPos: env.Positions == PositionsMean, bias: env.Bias && l.Bias() != nil}
+		meanPos: env.Positions == PositionsMean, bias: env.Bias && l.Bias() != nil, sched: env.sched}
 	if bl, ok := l.(nn.Bordered); ok && env.NullBorder && bl.StridedPadded() {
 		r.border = bl
 	}
@@ -92,6 +94,14 @@ func (r *regularizer) applyB(e engine.Backend, l nn.WeightLayer, dst, b, x *tens
 	if r.bias {
 		e.AddBias(dst, l.Bias().Value.Data)
 	}
+}
+
+// coeffs returns the coefficients of the current step.
+func (r *regularizer) coeffs(c *nn.Ctx) Coeffs {
+	if r.sched != nil {
+		return r.sched.at(c.Step)
+	}
+	return r.k
 }
 
 // norm returns what the data terms are divided by: the batch size, times
@@ -141,7 +151,7 @@ func (r *regularizer) Update(c *nn.Ctx, l nn.WeightLayer) {
 	g := r.b.Grad
 	B, W := r.b.Value, l.Weight().Value
 	inv := float32(1 / r.norm(x, y, l))
-	k := r.k
+	k := r.coeffs(c)
 	outer := false
 	if k.Null != 0 && k.Sparse == 0 && r.border == nil {
 		// v = 2·Null·Bᵀy − Amp·x; ∇ += E[y vᵀ].
@@ -197,7 +207,7 @@ func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
 	e := c.E
 	B, W := r.b.Value, l.Weight().Value
 	n := r.norm(x, y, l)
-	k := r.k
+	k := r.coeffs(c)
 	var R float64
 	if k.Decay != 0 {
 		R += k.Decay * (e.Dot(B.Data, B.Data) + e.Dot(W.Data, W.Data))
