@@ -20,7 +20,6 @@ import (
 func newTrainCmd(s *IO) *cobra.Command {
 	var (
 		cfgPath string
-		runDir  string
 		resume  bool
 		asJSON  bool
 	)
@@ -40,15 +39,15 @@ checkpoint (same seed and threads give bit-identical results).`,
   asym train --resume --run-dir runs/sa`,
 		Args: cobra.NoArgs,
 	}
-	flags := addConfigFlags(cmd.Flags())
+	flags := addConfigFlags(cmd.Flags(), train.Default())
 	cmd.Flags().StringVar(&cfgPath, "config", "", "TOML config file")
-	cmd.Flags().StringVar(&runDir, "run-dir", "", "run directory (default runs/<time>-<model>-<data>-<rule>)")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue the run in --run-dir from its latest checkpoint")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final summary as one JSON object on stdout")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := train.Default()
 		var err error
 		var latest string
+		runDir := flags.c.Run.Dir // --run-dir
 		switch {
 		case resume:
 			if runDir == "" {
@@ -77,9 +76,7 @@ checkpoint (same seed and threads give bit-identical results).`,
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
-		if runDir == "" {
-			runDir = cfg.Run.Dir
-		}
+		runDir = cfg.Run.Dir
 		if runDir == "" {
 			runDir = train.DefaultDir(cfg, time.Now())
 		}
