@@ -41,6 +41,12 @@ type ModelConfig struct {
 	Init             string  `toml:"init,omitempty" flag:"init" help:"weight initializer: he, lecun, torch"`
 	Stem             string  `toml:"stem,omitempty" flag:"stem" help:"ImageNet-style ResNet stem: imagenet, small"`
 	ZeroInitResidual bool    `toml:"zero_init_residual,omitempty" flag:"zero-init-residual" help:"start the last BatchNorm of every residual block at γ = 0"`
+	// Shortcut, Pool, FCInit and BNMomentum select the official code's
+	// ResNet choices (see models.Spec and docs/paper-fidelity.md).
+	Shortcut   string  `toml:"shortcut,omitempty" flag:"shortcut" help:"ResNet projection shortcuts: auto (where the shape changes), first (every group's first block, the official code)"`
+	Pool       string  `toml:"pool,omitempty" flag:"pool" help:"padding of the ImageNet stem's max pool: torch (1 each side), same (TensorFlow SAME, the official code)"`
+	FCInit     string  `toml:"fc_init,omitempty" flag:"fc-init" help:"classifier init: empty (--init), normal (N(0, 0.01²), bias 0: official v1), glorot (bias 0: official v2)"`
+	BNMomentum float64 `toml:"bn_momentum,omitempty" flag:"bn-momentum" help:"BatchNorm running-statistics momentum (0: 0.1; official v2: 0.003)"`
 	// InitFrom names a safetensors file (PyTorch names, e.g. a torchvision
 	// ResNet's weights) whose tensors replace the initial forward
 	// parameters; InitSkip lists parameter-name globs to keep (e.g. "fc.*"
@@ -82,18 +88,26 @@ type DataConfig struct {
 // OptimConfig sets the optimizer of W (and, unless Feedback overrides
 // it, of the backward weights B).
 type OptimConfig struct {
-	Method         string       `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd"`
-	LR             float64      `toml:"lr" flag:"lr" help:"learning rate"`
-	Momentum       float64      `toml:"momentum" flag:"momentum" help:"momentum"`
-	Nesterov       bool         `toml:"nesterov" flag:"nesterov" help:"Nesterov momentum"`
-	WeightDecay    float64      `toml:"weight_decay" flag:"weight-decay" help:"L2 weight decay on forward weights W"`
-	Schedule       string       `toml:"schedule" flag:"schedule" help:"learning-rate schedule: constant, step, cosine"`
-	Milestones     []float64    `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
-	Gamma          float64      `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
-	Floor          float64      `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
-	Warmup         float64      `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
-	LabelSmoothing float64      `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
-	Feedback       *FeedbackOpt `toml:"feedback,omitempty"`
+	Method         string    `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd, adam, rmsprop"`
+	LR             float64   `toml:"lr" flag:"lr" help:"learning rate"`
+	Momentum       float64   `toml:"momentum" flag:"momentum" help:"momentum"`
+	Nesterov       bool      `toml:"nesterov" flag:"nesterov" help:"Nesterov momentum"`
+	WeightDecay    float64   `toml:"weight_decay" flag:"weight-decay" help:"L2 weight decay on forward weights W"`
+	Schedule       string    `toml:"schedule" flag:"schedule" help:"learning-rate schedule: constant, step, cosine"`
+	Milestones     []float64 `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
+	Gamma          float64   `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
+	Floor          float64   `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
+	Warmup         float64   `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
+	LabelSmoothing float64   `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
+	// DecayKinds are the parameter kinds W's weight decay applies to (nil:
+	// weight); the official code also decays the classifier's bias
+	// (["weight", "bias"]; the ResNets' only bias is the classifier's).
+	DecayKinds []string `toml:"decay_kinds,omitempty" flag:"decay-kinds" help:"parameter kinds with weight decay: weight, bias, norm (default weight; official: weight,bias)"`
+	// ScheduleDelay shifts the learning-rate schedule by rule.delay_epochs,
+	// as the official code does: warm-up and milestones count from the end
+	// of the delay.
+	ScheduleDelay bool         `toml:"schedule_delay,omitempty" flag:"schedule-delay" help:"shift the learning-rate schedule by --delay-epochs (the official code)"`
+	Feedback      *FeedbackOpt `toml:"feedback,omitempty"`
 }
 
 // FeedbackOpt overrides optimizer settings for the backward weights B.
@@ -104,6 +118,12 @@ type FeedbackOpt struct {
 	Nesterov    *bool    `toml:"nesterov,omitempty" flag:"b-nesterov" help:"Nesterov momentum for B (default: --nesterov)"`
 	WeightDecay *float64 `toml:"weight_decay,omitempty" flag:"b-weight-decay" help:"weight decay of B (default: --weight-decay)"`
 	Schedule    *string  `toml:"schedule,omitempty" flag:"b-schedule" help:"learning-rate schedule of B (default: --schedule)"`
+	// Method, Beta1, Beta2 and Eps select B's own optimizer (the official
+	// --alignment_optimizer: adam or rmsprop with TensorFlow 1's updates).
+	Method *string  `toml:"method,omitempty" flag:"b-optimizer" help:"optimizer of B: sgd, gd, adam, rmsprop (default: --optimizer)"`
+	Beta1  *float64 `toml:"beta1,omitempty" flag:"b-beta1" help:"Adam β1 of B (0: 0.9)"`
+	Beta2  *float64 `toml:"beta2,omitempty" flag:"b-beta2" help:"Adam β2 or RMSProp ρ of B (0: 0.999 or 0.9)"`
+	Eps    *float64 `toml:"eps,omitempty" flag:"b-eps" help:"Adam or RMSProp ε of B (0: 1e-8 or 1e-10)"`
 }
 
 // RuleConfig selects the learning rule of the backward weights.
@@ -131,7 +151,57 @@ type RuleConfig struct {
 	// NoiseDist ("normal" or "uniform") and NoiseVariance add noise
 	// lr·ε to B's updates (the paper's noisy-update experiment).
 	NoiseDist     string  `toml:"noise_dist,omitempty" flag:"noise-dist" help:"noise added to B's updates: normal, uniform"`
-	NoiseVariance float64 `toml:"noise_variance,omitempty" flag:"noise-variance" help:"variance of the noise added to B's updates"`
+	NoiseVariance float64 `toml:"noise_variance,omitempty" flag:"noise-variance" help:"variance of the noise added to B's updates (0: 1, the official default)"`
+	// NoiseParams is what the noise perturbs: "feedback" (B only, the
+	// default) or "all" (every trained parameter, as the official
+	// use_noisy_global_opt does for every rule but Kolen–Pollack).
+	NoiseParams string `toml:"noise_params,omitempty" flag:"noise-params" help:"parameters the noise perturbs: feedback (B, default), all (official global noise)"`
+	// Bias adds the layers' biases to the regularizers' projections (the
+	// official use_bias_forward/use_bias_backward).
+	Bias bool `toml:"bias,omitempty" flag:"rule-bias" help:"include the layer's bias in y and Bx of the regularizers (official use_bias_forward/backward)"`
+	// NullBorder makes Null sum the padded border on strided convolutions
+	// (the official fixed padding).
+	NullBorder bool `toml:"null_border,omitempty" flag:"null-border" help:"Null includes the padded border of strided convolutions (the official code)"`
+	// Schedule varies alpha, beta and gamma over the run (the official
+	// rate_scheduler).
+	Schedule CoeffScheduleConfig `toml:"schedule"`
+}
+
+// CoeffScheduleConfig holds the official code's schedules of the rule
+// coefficients alpha, beta and gamma (rules.CoeffSchedule), with the
+// official flag names.
+type CoeffScheduleConfig struct {
+	AlphaType  string  `toml:"alpha_schedule_type,omitempty" flag:"alpha-schedule-type" help:"schedule of alpha: linear, exponential (empty: constant)"`
+	AlphaRate  float64 `toml:"alpha_schedule_rate,omitempty" flag:"alpha-schedule-rate" help:"growth (or decay) of alpha per epoch"`
+	AlphaStart float64 `toml:"alpha_start,omitempty" flag:"alpha-start" help:"fraction of the run before which alpha is 0"`
+	AlphaStop  float64 `toml:"alpha_stop,omitempty" flag:"alpha-stop" help:"fraction of the run after which alpha is 0 (0: 1)"`
+	AlphaCycle float64 `toml:"alpha_cycle,omitempty" flag:"alpha-cycle" help:"period in epochs of a triangular cycle of alpha (0: none)"`
+	BetaType   string  `toml:"beta_schedule_type,omitempty" flag:"beta-schedule-type" help:"schedule of beta: linear, exponential (empty: constant)"`
+	BetaRate   float64 `toml:"beta_schedule_rate,omitempty" flag:"beta-schedule-rate" help:"growth (or decay) of beta per epoch"`
+	BetaStart  float64 `toml:"beta_start,omitempty" flag:"beta-start" help:"fraction of the run before which beta is 0"`
+	BetaStop   float64 `toml:"beta_stop,omitempty" flag:"beta-stop" help:"fraction of the run after which beta is 0 (0: 1)"`
+	BetaCycle  float64 `toml:"beta_cycle,omitempty" flag:"beta-cycle" help:"period in epochs of a triangular cycle of beta (0: none)"`
+	GammaType  string  `toml:"gamma_schedule_type,omitempty" flag:"gamma-schedule-type" help:"schedule of gamma: linear, exponential (empty: constant)"`
+	GammaRate  float64 `toml:"gamma_schedule_rate,omitempty" flag:"gamma-schedule-rate" help:"growth (or decay) of gamma per epoch"`
+	GammaStart float64 `toml:"gamma_start,omitempty" flag:"gamma-start" help:"fraction of the run before which gamma is 0"`
+	GammaStop  float64 `toml:"gamma_stop,omitempty" flag:"gamma-stop" help:"fraction of the run after which gamma is 0 (0: 1)"`
+	GammaCycle float64 `toml:"gamma_cycle,omitempty" flag:"gamma-cycle" help:"period in epochs of a triangular cycle of gamma (0: none)"`
+}
+
+// Schedules returns the schedules that are not constant over the whole
+// run, keyed by setting name.
+func (s CoeffScheduleConfig) Schedules() map[string]rules.CoeffSchedule {
+	out := map[string]rules.CoeffSchedule{}
+	for name, cs := range map[string]rules.CoeffSchedule{
+		"alpha": {Type: s.AlphaType, Rate: s.AlphaRate, Start: s.AlphaStart, Stop: s.AlphaStop, Cycle: s.AlphaCycle},
+		"beta":  {Type: s.BetaType, Rate: s.BetaRate, Start: s.BetaStart, Stop: s.BetaStop, Cycle: s.BetaCycle},
+		"gamma": {Type: s.GammaType, Rate: s.GammaRate, Start: s.GammaStart, Stop: s.GammaStop, Cycle: s.GammaCycle},
+	} {
+		if cs != (rules.CoeffSchedule{}) {
+			out[name] = cs
+		}
+	}
+	return out
 }
 
 // RunConfig holds the settings of the run itself.
@@ -313,6 +383,34 @@ func (c Config) Validate() error {
 	}
 	if c.Rule.NoiseVariance < 0 {
 		bad("rule.noise_variance", "%v, want ≥ 0", c.Rule.NoiseVariance)
+	}
+	switch c.Rule.NoiseParams {
+	case "", "feedback", "all":
+	default:
+		bad("rule.noise_params", "%q; valid: feedback, all", c.Rule.NoiseParams)
+	}
+	for name, cs := range c.Rule.Schedule.Schedules() {
+		if err := cs.Validate(name); err != nil {
+			bad("rule.schedule", "%v", err)
+		}
+	}
+	switch c.Model.Shortcut {
+	case "", "auto", "first":
+	default:
+		bad("model.shortcut", "%q; valid: auto, first", c.Model.Shortcut)
+	}
+	switch c.Model.Pool {
+	case "", "torch", "same":
+	default:
+		bad("model.pool", "%q; valid: torch, same", c.Model.Pool)
+	}
+	switch c.Model.FCInit {
+	case "", "normal", "glorot":
+	default:
+		bad("model.fc_init", "%q; valid: normal, glorot (or empty)", c.Model.FCInit)
+	}
+	if !(c.Model.BNMomentum >= 0 && c.Model.BNMomentum <= 1) {
+		bad("model.bn_momentum", "%v, want in [0, 1]", c.Model.BNMomentum)
 	}
 	if c.Optim.LabelSmoothing < 0 || c.Optim.LabelSmoothing >= 1 {
 		bad("optim.label_smoothing", "%v, want in [0, 1)", c.Optim.LabelSmoothing)

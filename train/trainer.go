@@ -125,7 +125,9 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	env := &rules.Env{Rand: tensor.NewRand(seed, streamRule), Seed: seed, WeightDecay: cfg.Optim.WeightDecay}
 	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
-		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions}, env)
+		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions,
+		Bias: cfg.Rule.Bias, NullBorder: cfg.Rule.NullBorder,
+		Schedules: cfg.Rule.Schedule.Schedules(), Settings: cfg.Rule.Params}, env)
 	if err != nil {
 		return nil, fmt.Errorf("%w: rule: %v", ErrConfig, err)
 	}
@@ -156,6 +158,7 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	t.stepsPerEpoch = t.loader.NumBatches()
 	t.delaySteps = int64(math.Round(cfg.Rule.DelayEpochs * float64(t.stepsPerEpoch)))
+	t.Bound.SetClock(t.stepsPerEpoch, float64(cfg.Run.Epochs))
 	ocfg, err := cfg.optimConfig(int64(t.stepsPerEpoch), int64(t.stepsPerEpoch*cfg.Run.Epochs))
 	if err != nil {
 		return nil, fmt.Errorf("%w: optim: %v", ErrConfig, err)
@@ -170,7 +173,8 @@ func New(cfg Config) (*Trainer, error) {
 func (c Config) modelSpec(in []int, classes int) models.Spec {
 	m := c.Model
 	return models.Spec{Arch: m.Arch, In: in, Classes: classes, Hidden: m.Hidden, Depth: m.Depth, Width: m.Width,
-		Dropout: m.Dropout, BatchNorm: m.BatchNorm, Init: m.Init, Stem: m.Stem, ZeroInitResidual: m.ZeroInitResidual}
+		Dropout: m.Dropout, BatchNorm: m.BatchNorm, Init: m.Init, Stem: m.Stem, ZeroInitResidual: m.ZeroInitResidual,
+		Shortcut: m.Shortcut, Pool: m.Pool, FCInit: m.FCInit, BNMomentum: m.BNMomentum}
 }
 
 // optimConfig maps the config onto the optimizer's.
@@ -178,7 +182,10 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 	o := c.Optim
 	main := optim.Settings{Method: o.Method, LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov, WeightDecay: o.WeightDecay,
 		Schedule: optim.Schedule{Name: o.Schedule, Unit: optim.UnitEpoch, Milestones: o.Milestones, Gamma: o.Gamma,
-			Floor: o.Floor, Warmup: o.Warmup}}
+			Floor: o.Floor, Warmup: o.Warmup}, DecayKinds: o.DecayKinds}
+	if o.ScheduleDelay {
+		main.Schedule.Offset = c.Rule.DelayEpochs
+	}
 	fb := main
 	if f := o.Feedback; f != nil {
 		if f.LR != nil {
@@ -197,9 +204,39 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 		if f.Schedule != nil {
 			fb.Schedule.Name = *f.Schedule
 		}
+		if f.Method != nil {
+			fb.Method = *f.Method
+			if fb.Method == optim.MethodAdam || fb.Method == optim.MethodRMSProp {
+				// Adaptive methods do not inherit W's (Nesterov) momentum.
+				if f.Momentum == nil {
+					fb.Momentum = 0
+				}
+				if f.Nesterov == nil {
+					fb.Nesterov = false
+				}
+			}
+		}
+		for _, v := range []struct {
+			dst *float64
+			src *float64
+		}{{&fb.Beta1, f.Beta1}, {&fb.Beta2, f.Beta2}, {&fb.Eps, f.Eps}} {
+			if v.src != nil {
+				*v.dst = *v.src
+			}
+		}
 	}
 	if c.Rule.NoiseDist != "" {
-		fb.Noise = optim.Noise{Distribution: c.Rule.NoiseDist, Variance: c.Rule.NoiseVariance}
+		variance := c.Rule.NoiseVariance
+		if variance == 0 {
+			variance = 1 // the official default
+		}
+		fb.Noise = optim.Noise{Distribution: c.Rule.NoiseDist, Variance: variance}
+		// The official use_noisy_global_opt perturbs every variable the
+		// optimizer updates, except under Kolen–Pollack, whose noise it
+		// filters to the backward weights (params.py).
+		if c.Rule.NoiseParams == "all" && c.Rule.Name != "kp" {
+			main.Noise = fb.Noise
+		}
 	}
 	cfg := optim.Config{Main: main, Feedback: &fb, Clock: optim.Clock{StepsPerEpoch: stepsPerEpoch, TotalSteps: total}}
 	return cfg, cfg.Validate()
