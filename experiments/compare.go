@@ -39,7 +39,7 @@ func endToEndAngle(p report.AlignPoint) float64 { return p.EndToEndAngle }
 
 // compareTable summarises results per (model, rule).
 func compareTable(title string, results []Result) *report.Table {
-	t := &report.Table{Title: title, Columns: []string{"model", "rule", "test acc (%)", "best test acc (%)", "train loss",
+	t := &report.Table{Title: title, Columns: []string{"model", "rule", "test acc (%)", "top-5 (%)", "best test acc (%)", "train loss",
 		"weight angle (°)", "end-to-end angle (°)", "time (s)"},
 		Note: "Mean ± std over seeds. Angles: mean over the layers the rule is bound to, at the last logged step; end-to-end angle: between the weight update under the rule and under exact backprop on the same batch."}
 	keys, groups := groupBy(results, func(r Result) string { return r.Job.Model + "\x00" + r.Job.Rule })
@@ -47,6 +47,12 @@ func compareTable(title string, results []Result) *report.Table {
 		g := groups[k]
 		t.Add(report.Text(g[0].Job.Model), report.Text(g[0].Job.Rule),
 			report.Values(fieldsOf(g, Result.Acc), 2),
+			report.Values(fieldsOf(g, func(r Result) float64 {
+				if r.Summary == nil {
+					return math.NaN()
+				}
+				return 100 * r.Summary.TestTop5
+			}), 2),
 			report.Values(fieldsOf(g, bestAcc), 2),
 			report.Values(fieldsOf(g, func(r Result) float64 {
 				if r.Summary == nil {

@@ -24,7 +24,9 @@ func TestOfficialOptimOptions(t *testing.T) {
 				t.Errorf("main noise %+v, feedback noise %+v; want none and normal with variance 1", o.Main.Noise, o.Feedback.Noise)
 			}
 		}},
-		{"global noise", func(c *Config) { c.Rule.Name, c.Rule.NoiseDist, c.Rule.NoiseVariance, c.Rule.NoiseParams = "sa", "uniform", 0.5, "all" },
+		{"global noise", func(c *Config) {
+			c.Rule.Name, c.Rule.NoiseDist, c.Rule.NoiseVariance, c.Rule.NoiseParams = "sa", "uniform", 0.5, "all"
+		},
 			func(t *testing.T, o optim.Config) {
 				want := optim.Noise{Distribution: "uniform", Variance: 0.5}
 				if o.Main.Noise != want || o.Feedback.Noise != want {

@@ -346,34 +346,53 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 
 // Evaluate returns the mean loss and the accuracy of the model on ds.
 func (t *Trainer) Evaluate(ds data.Dataset) (loss, acc float64, err error) {
+	ev, err := t.EvaluateAll(ds)
+	return ev.Loss, ev.Acc, err
+}
+
+// Eval is the result of an evaluation.
+type Eval struct {
+	// Loss is the mean cross-entropy.
+	Loss float64
+	// Acc is the top-1 accuracy, Top5 the fraction of samples whose label
+	// is among the five largest logits (1 with five classes or fewer).
+	Acc, Top5 float64
+}
+
+// EvaluateAll returns the mean loss and the top-1 and top-5 accuracies of
+// the model on ds.
+func (t *Trainer) EvaluateAll(ds data.Dataset) (Eval, error) {
 	l := t.evalLoader
 	if ds != t.TestSet {
+		var err error
 		if l, err = data.NewLoader(ds, t.evalCfg); err != nil {
-			return 0, 0, err
+			return Eval{}, err
 		}
 	}
 	c := &nn.Ctx{E: t.E, Train: false}
 	var sum float64
-	var correct, n int
+	var correct, top5, n int
 	for b, err := range l.Ordered() {
 		if err != nil {
-			return 0, 0, err
+			return Eval{}, err
 		}
 		logits := t.Net.Forward(c, b.X)
 		bl, bc := t.E.SoftmaxCrossEntropy(nil, logits, b.Labels, 0)
 		sum += bl * float64(len(b.Labels))
 		correct += bc
+		top5 += engine.TopKCorrect(logits, b.Labels, 5)
 		n += len(b.Labels)
 	}
 	if n == 0 {
-		return 0, 0, fmt.Errorf("train: evaluation set is empty")
+		return Eval{}, fmt.Errorf("train: evaluation set is empty")
 	}
-	return sum / float64(n), float64(correct) / float64(n), nil
+	return Eval{Loss: sum / float64(n), Acc: float64(correct) / float64(n), Top5: float64(top5) / float64(n)}, nil
 }
 
 // Summary is the result of a run.
 type Summary struct {
 	TestAcc     float64 `json:"test_acc"`
+	TestTop5    float64 `json:"test_top5"`
 	TestLoss    float64 `json:"test_loss"`
 	BestTestAcc float64 `json:"best_test_acc"`
 	TrainLoss   float64 `json:"train_loss"`
@@ -421,7 +440,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	defer t.metrics.Close()
 	start := time.Now()
 	cfg := t.Cfg
-	var lastTrainLoss, lastTrainAcc, testLoss, testAcc float64
+	var lastTrainLoss, lastTrainAcc, testLoss, testAcc, testTop5 float64
 	evaluated := false
 	for t.epoch < cfg.Run.Epochs {
 		epochStart := time.Now()
@@ -477,8 +496,8 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if err := t.averageBuffers(); err != nil {
 			return nil, err
 		}
-		var err error
-		testLoss, testAcc, err = t.Evaluate(t.TestSet)
+		ev, err := t.EvaluateAll(t.TestSet)
+		testLoss, testAcc, testTop5 = ev.Loss, ev.Acc, ev.Top5
 		if err != nil {
 			return nil, err
 		}
@@ -490,7 +509,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
 		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
 		m := EpochMetrics{Kind: "epoch", Epoch: t.epoch + 1, Step: t.step, LR: t.Opt.LR(optim.MainGroup),
-			TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc,
+			TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc, TestTop5: testTop5,
 			EpochS: time.Since(epochStart).Seconds(), ImagesPerS: float64(t.sums.Count) / math.Max(t.sums.Seconds, 1e-9)}
 		if err := t.writeMetrics(m); err != nil {
 			return nil, err
@@ -523,17 +542,18 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if err := t.averageBuffers(); err != nil {
 			return nil, err
 		}
-		var err error
-		if testLoss, testAcc, err = t.Evaluate(t.TestSet); err != nil {
+		ev, err := t.EvaluateAll(t.TestSet)
+		if err != nil {
 			return nil, err
 		}
+		testLoss, testAcc, testTop5 = ev.Loss, ev.Acc, ev.Top5
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
 		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
 	}
 	if math.IsNaN(t.best) {
 		t.best = testAcc
 	}
-	s := &Summary{TestAcc: testAcc, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
+	s := &Summary{TestAcc: testAcc, TestTop5: testTop5, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
 		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
 		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}

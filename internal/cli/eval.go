@@ -51,7 +51,7 @@ asym train) on the test split of its data set, or of another one with --data.`,
 			default:
 				return usagef("--split %q; valid: test, train", split)
 			}
-			loss, acc, err := t.Evaluate(ds)
+			ev, err := t.EvaluateAll(ds)
 			if err != nil {
 				return err
 			}
@@ -61,15 +61,16 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				Split      string  `json:"split"`
 				Samples    int     `json:"samples"`
 				Accuracy   float64 `json:"accuracy"`
+				Top5       float64 `json:"top5"`
 				Loss       float64 `json:"loss"`
-			}{args[0], cfg.Data.Name, split, ds.Len(), acc, loss}
+			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss}
 			if asJSON {
 				b, _ := json.Marshal(res)
 				_, err = fmt.Fprintln(s.Out, string(b))
 				return err
 			}
-			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, loss %.4f\n",
-				args[0], cfg.Data.Name, split, ds.Len(), 100*acc, loss)
+			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, top-5 %.2f%%, loss %.4f\n",
+				args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, 100*ev.Top5, ev.Loss)
 			return err
 		},
 	}
