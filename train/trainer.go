@@ -203,6 +203,7 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 		}
 		if f.Schedule != nil {
 			fb.Schedule.Name = *f.Schedule
+			fb.Schedule.Offset = 0 // B's own schedule runs from the first step
 		}
 		if f.Method != nil {
 			fb.Method = *f.Method
