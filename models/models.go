@@ -17,7 +17,8 @@ type Spec struct {
 	// Arch is the architecture: "mlp", "convnet", "resnet" (CIFAR style,
 	// depth 6n+2 given by Depth), "resnetN" for N = 6n+2 (CIFAR style:
 	// resnet8, resnet20, resnet32, ..., resnet110), or the ImageNet-style
-	// "resnet18", "resnet34", "resnet50", "resnet101", "resnet152".
+	// "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"; a "v2"
+	// suffix ("resnet20v2", "resnet50v2") selects the pre-activation form.
 	Arch string
 	// In is the per-sample input shape (C, H, W).
 	In []int

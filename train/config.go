@@ -32,7 +32,7 @@ type Config struct {
 
 // ModelConfig selects the architecture (see models.Spec).
 type ModelConfig struct {
-	Arch             string  `toml:"arch" flag:"model" help:"architecture: mlp, convnet, resnet20/32/44/56/110, resnet (with --depth), resnet18/34/50/101/152"`
+	Arch             string  `toml:"arch" flag:"model" help:"architecture: mlp, convnet, resnet20/32/44/56/110, resnet (with --depth), resnet18/34/50/101/152; a v2 suffix (resnet20v2, resnet50v2) is the pre-activation ResNet"`
 	Hidden           []int   `toml:"hidden,omitempty" flag:"hidden" help:"MLP hidden widths, or ConvNet conv1,conv2,fc widths"`
 	Depth            int     `toml:"depth,omitempty" flag:"depth" help:"depth of a CIFAR-style resnet (6n+2)"`
 	Width            float64 `toml:"width,omitempty" flag:"width" help:"channel width multiplier of ResNets (0: 1)"`
