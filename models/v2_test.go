@@ -10,6 +10,7 @@ import (
 	gc "github.com/asymlab/asym/internal/gradcheck"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
+	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/tensor"
 )
 
@@ -176,12 +177,24 @@ func TestV1Options(t *testing.T) {
 				t.Errorf("layer1.0 projection %v, want %v", ok, tc.proj)
 			}
 			if tc.fcStd > 0 {
-				w := gc.F64(ps["fc.weight"].Value.Data)
-				std := gc.Dot(w, w) / float64(len(w))
-				// 512 000 draws: the sample variance is within 1% of the true
-				// one with overwhelming probability.
-				if r := std / (tc.fcStd * tc.fcStd); r < 0.99 || r > 1.01 {
-					t.Errorf("fc.weight variance %.4g, want %.4g", std, tc.fcStd*tc.fcStd)
+				// B is drawn from W's initializer (as in the official
+				// Layers/layers.py): bind feedback alignment and check both.
+				r, err := rules.New("fa", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := rules.Apply(net, r, rules.Options{Layers: "fc"}, &rules.Env{Rand: tensor.NewRand(2, 0)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range []*nn.Param{ps["fc.weight"], b.Layers[0].Feedback()} {
+					w := gc.F64(p.Value.Data)
+					v := gc.Dot(w, w) / float64(len(w))
+					// 512 000 draws: the sample variance is within 1% of the
+					// true one with overwhelming probability.
+					if r := v / (tc.fcStd * tc.fcStd); r < 0.99 || r > 1.01 {
+						t.Errorf("%s variance %.4g, want %.4g", p.Name, v, tc.fcStd*tc.fcStd)
+					}
 				}
 			}
 			if b := ps["fc.bias"].Value; tc.zeroBias != (gc.Dot(gc.F64(b.Data), gc.F64(b.Data)) == 0) {

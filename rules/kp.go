@@ -33,7 +33,8 @@ func init() {
 	Register(Info{
 		Name: "kp", Summary: "Kolen–Pollack: B receives W's gradient, both decay",
 		Update: "ΔB = −η(δW + (w_decay·λ_W + 2·decay)·B)", InputGrad: "δx = Bᵀδy", Locality: "non-local",
-		Source: "Akrout et al. 2019 (arXiv 1904.05391); Kolen & Pollack 1994",
+		Source:         "Akrout et al. 2019 (arXiv 1904.05391); Kolen & Pollack 1994",
+		GlobalNoiseOnB: true,
 		Settings: []Setting{
 			{Name: "decay", Default: 0, NonNegative: true,
 				Doc: "Decay primitive coefficient α on B (gradient 2α·B); the official code uses 1e-3"},

@@ -235,7 +235,7 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 		// The official use_noisy_global_opt perturbs every variable the
 		// optimizer updates, except under Kolen–Pollack, whose noise it
 		// filters to the backward weights (params.py).
-		if c.Rule.NoiseParams == "all" && c.Rule.Name != "kp" {
+		if info, _ := rules.Lookup(c.Rule.Name); c.Rule.NoiseParams == "all" && !info.GlobalNoiseOnB {
 			main.Noise = fb.Noise
 		}
 	}
