@@ -57,6 +57,7 @@ type lastEpoch struct {
 	TrainAcc  float64 `json:"train_acc"`
 	TestLoss  float64 `json:"test_loss"`
 	TestAcc   float64 `json:"test_acc"`
+	TestTop5  float64 `json:"test_top5"`
 }
 
 // holdsRun reports whether dir holds a run that a new run must not

@@ -542,7 +542,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if improved {
 			t.best = testAcc
 		}
-		t.last = &lastEpoch{TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc}
+		t.last = &lastEpoch{TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc, TestTop5: testTop5}
 		t.epoch++
 		t.batch = 0
 		t.sums = epochSums{}
@@ -560,7 +560,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	switch {
 	case complete && t.batch == 0 && t.last != nil:
 		// A resumed finished run: rebuild its summary from the last epoch.
-		lastTrainLoss, lastTrainAcc, testLoss, testAcc = t.last.TrainLoss, t.last.TrainAcc, t.last.TestLoss, t.last.TestAcc
+		lastTrainLoss, lastTrainAcc, testLoss, testAcc, testTop5 = t.last.TrainLoss, t.last.TrainAcc, t.last.TestLoss, t.last.TestAcc, t.last.TestTop5
 	case t.batch > 0 || !evaluated:
 		// Stopped mid-epoch (MaxSteps), or nothing left to train (a resumed
 		// finished run from a checkpoint without its last epoch's metrics):
