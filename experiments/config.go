@@ -80,12 +80,7 @@ type Config struct {
 // an MLP with batch normalisation, every rule with its small-scale
 // settings, two seeds, 20 epochs.
 func Default(kind string) Config {
-	t := train.Default()
-	// Batch normalisation after every hidden layer keeps every rule stable
-	// at one learning rate (without it, feedback-alignment-like rules let
-	// the hidden weights grow until some diverge; the paper's ResNets have
-	// batch norm too).
-	t.Model.BatchNorm = true
+	t := train.Default() // with batch norm, which keeps every rule stable
 	t.Run.Epochs = 20
 	t.Run.Threads = 0
 	c := Config{Kind: kind, Rules: []string{"all"}, Models: []string{"mlp"}, Seeds: []uint64{1, 2}, MetricsPoints: 20,

@@ -37,8 +37,8 @@ type ModelConfig struct {
 	Depth            int     `toml:"depth,omitempty" flag:"depth" help:"depth of a CIFAR-style resnet (6n+2)"`
 	Width            float64 `toml:"width,omitempty" flag:"width" help:"channel width multiplier of ResNets (0: 1)"`
 	Dropout          float64 `toml:"dropout,omitempty" flag:"dropout" help:"dropout before the classifier (MLP, ConvNet)"`
-	BatchNorm        bool    `toml:"batch_norm,omitempty" flag:"batch-norm" help:"BatchNorm after every hidden layer of the MLP"`
-	Init             string  `toml:"init,omitempty" flag:"init" help:"weight initializer: he, lecun, torch"`
+	BatchNorm        bool    `toml:"batch_norm" flag:"batch-norm" help:"BatchNorm after every hidden layer of the MLP"`
+	Init             string  `toml:"init" flag:"init" help:"weight initializer: he, lecun, torch"`
 	Stem             string  `toml:"stem,omitempty" flag:"stem" help:"ImageNet-style ResNet stem: imagenet, small"`
 	ZeroInitResidual bool    `toml:"zero_init_residual,omitempty" flag:"zero-init-residual" help:"start the last BatchNorm of every residual block at γ = 0"`
 	// InitFrom names a safetensors file (PyTorch names, e.g. a torchvision
@@ -114,13 +114,13 @@ type RuleConfig struct {
 	// errors.
 	Params map[string]float64 `toml:"params,omitempty" flag:"rule-param" help:"rule setting NAME=VALUE (repeatable), e.g. alpha=1e-3"`
 	// Layers selects layers: all, hidden, or comma-separated names/globs.
-	Layers string `toml:"layers,omitempty" flag:"layers" help:"layers the rule applies to: all, hidden, or names/globs"`
+	Layers string `toml:"layers" flag:"layers" help:"layers the rule applies to: all, hidden, or names/globs"`
 	// Exclude lists layers (names/globs) to keep exact.
 	Exclude string `toml:"exclude,omitempty" flag:"exclude" help:"layers (names/globs) kept exact"`
 	// BInit is how B starts: independent (default) or copy.
-	BInit string `toml:"b_init,omitempty" flag:"b-init" help:"initial backward weights: independent, copy"`
+	BInit string `toml:"b_init" flag:"b-init" help:"initial backward weights: independent, copy"`
 	// BScale multiplies the initial B (default 1).
-	BScale float64 `toml:"b_scale,omitempty" flag:"b-scale" help:"scale of the initial backward weights"`
+	BScale float64 `toml:"b_scale" flag:"b-scale" help:"scale of the initial backward weights"`
 	// Positions is how the data terms of a regularizer reduce over a
 	// convolution's output positions: sum (default, the official code) or
 	// mean (their step then does not grow with the image size).
@@ -156,11 +156,15 @@ type RunConfig struct {
 	SyncBN bool `toml:"sync_bn,omitempty" flag:"sync-bn" help:"under mpirun, normalise with the statistics of the global batch"`
 }
 
-// Default returns the default configuration: an MLP trained with
-// backprop on the embedded digits.
+// Default returns the default configuration: an MLP with batch
+// normalisation after every hidden layer, trained with backprop on the
+// embedded digits. Batch normalisation keeps every rule stable at these
+// settings (without it, feedback-alignment-like rules let the hidden
+// weights grow until some diverge); a rule chosen on the command line
+// starts from [RuleDefaults].
 func Default() Config {
 	return Config{
-		Model: ModelConfig{Arch: "mlp", Init: "he"},
+		Model: ModelConfig{Arch: "mlp", Init: "he", BatchNorm: true},
 		Data:  DataConfig{Name: "digits", Batch: 32, Workers: 2},
 		Optim: OptimConfig{Method: "sgd", LR: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4, Schedule: "cosine"},
 		Rule:  RuleConfig{Name: "bp", Layers: "all", BInit: "independent", BScale: 1},
@@ -187,9 +191,16 @@ func SmallScaleParams() map[string]map[string]float64 {
 	}
 }
 
-// RuleDefaults returns the settings of rule in [SmallScaleParams] (nil: the
-// rule's registered defaults, see asym rules).
+// RuleDefaults returns the settings a run of rule starts from when the rule
+// is chosen on the command line (asym train --rule NAME): those of
+// [SmallScaleParams], and for custom (which has no defaults of its own)
+// the primitives of symmetric alignment at its small-scale coefficients.
+// nil means the rule's registered defaults (asym rules lists both).
 func RuleDefaults(rule string) map[string]float64 {
+	if rule == "custom" {
+		sa := SmallScaleParams()["sa"]
+		return map[string]float64{"decay": sa["alpha"], "self": sa["beta"]}
+	}
 	return SmallScaleParams()[rule]
 }
 

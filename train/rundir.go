@@ -145,7 +145,11 @@ func ReadConfig(path string) (Config, error) {
 	if !ok {
 		return Config{}, fmt.Errorf("train: %s is not an asym training checkpoint (no %s metadata)", path, metaConfig)
 	}
-	return Decode(strings.NewReader(s), path+" (embedded config)", Default())
+	// Configs saved before model.batch_norm was always written omit it
+	// when it is false.
+	base := Default()
+	base.Model.BatchNorm = false
+	return Decode(strings.NewReader(s), path+" (embedded config)", base)
 }
 
 // Restore loads the training state saved by Save. The trainer must have

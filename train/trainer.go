@@ -81,6 +81,7 @@ type Trainer struct {
 	metrics            *os.File
 	reduceBuf          []float32
 	collector          metrics.Collector
+	guard              guard
 }
 
 // epochSums accumulate the training metrics of the current epoch.
@@ -401,6 +402,9 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			if err != nil {
 				return nil, t.divergence(err, dir)
 			}
+			if err := t.checkLoss(loss, b.X, dir); err != nil {
+				return nil, err
+			}
 
 			d := time.Since(stepStart)
 			t.trainTime += d
@@ -448,6 +452,9 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
 			return nil, fmt.Errorf("%w: step %d: the test loss is %v (the network's outputs overflow in evaluation); the last good checkpoint is %s",
 				ErrDiverged, t.step, testLoss, filepath.Join(dir, LatestName))
+		}
+		if err := t.checkCollapse(testAcc, dir); err != nil {
+			return nil, err
 		}
 		evaluated = true
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)

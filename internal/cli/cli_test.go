@@ -83,6 +83,11 @@ func TestExitCodes(t *testing.T) {
 		{"bad blas", []string{"--blas", "mkl", "rules"}, ExitUsage, "valid: auto"},
 		{"missing data", []string{"train", "--data", "mnist", "--data-dir", dir, "--run-dir", filepath.Join(dir, "r")}, ExitFailure, "--data-dir"},
 		{"diverges", []string{"train", "--lr", "1e6", "--schedule", "constant", "--epochs", "3", "--run-dir", filepath.Join(dir, "div")}, ExitDiverged, "step"},
+		// The loss explodes at step 3 but stays finite (3.7e4 measured).
+		{"explodes", []string{"train", "--lr", "2", "--batch-norm=false", "--schedule", "constant", "--threads", "1", "--run-dir", filepath.Join(dir, "explode")},
+			ExitDiverged, "step 3: the training loss"},
+		{"explosion names the layer", []string{"train", "--lr", "2", "--batch-norm=false", "--schedule", "constant", "--threads", "1", "--run-dir", filepath.Join(dir, "explode2")},
+			ExitDiverged, "amplification in layer fc"},
 		{"eval missing", []string{"eval", filepath.Join(dir, "none.safetensors")}, ExitFailure, "none.safetensors"},
 		{"resume without run", []string{"train", "--resume", "--run-dir", filepath.Join(dir, "empty")}, ExitUsage, "no checkpoint"},
 		{"rules ok", []string{"rules", "sa"}, ExitOK, "2αB − βW"},
