@@ -35,7 +35,7 @@ summary.json. --resume continues the run in --run-dir from its latest
 checkpoint (same seed and threads give bit-identical results).`,
 		Example: `  asym train
   asym train --data fashion-mnist --model convnet --epochs 10 --batch 128 --lr 0.05
-  asym train --rule sa --config examples/fashion-convnet.toml --run-dir runs/sa
+  asym train --rule sa --config configs/fashion-convnet.toml --run-dir runs/sa
   asym train --resume --run-dir runs/sa`,
 		Args: cobra.NoArgs,
 	}
