@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
@@ -272,6 +274,9 @@ func (c Config) Validate() error {
 	}
 	if c.Model.Width < 0 {
 		bad("model.width", "%v, want > 0", c.Model.Width)
+	}
+	if !slices.Contains(data.Names(), c.Data.Name) {
+		bad("data.name", "unknown data set %q; valid: %s", c.Data.Name, strings.Join(data.Names(), ", "))
 	}
 	if c.Data.Batch <= 0 {
 		bad("data.batch", "%d, want > 0", c.Data.Batch)

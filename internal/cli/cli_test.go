@@ -91,6 +91,21 @@ func TestExitCodes(t *testing.T) {
 		{"eval missing", []string{"eval", filepath.Join(dir, "none.safetensors")}, ExitFailure, "none.safetensors"},
 		{"resume without run", []string{"train", "--resume", "--run-dir", filepath.Join(dir, "empty")}, ExitUsage, "no checkpoint"},
 		{"rules ok", []string{"rules", "sa"}, ExitOK, "2αB − βW"},
+		{"rules shows train's settings", []string{"rules", "sa"}, ExitOK, "asym train uses:  alpha=0.05  beta=0.1"},
+		// Usage errors: wrong argument counts name the argument.
+		{"eval without checkpoint", []string{"eval"}, ExitUsage, "missing argument CHECKPOINT"},
+		{"eval extra argument", []string{"eval", "a", "b"}, ExitUsage, `extra one: "b"`},
+		{"train with an argument", []string{"train", "foo"}, ExitUsage, `train takes no arguments, got "foo"`},
+		{"data fetch without name", []string{"data", "fetch"}, ExitUsage, "missing argument NAME"},
+		{"data info without name", []string{"data", "info"}, ExitUsage, "missing argument NAME"},
+		{"export without checkpoint", []string{"export"}, ExitUsage, "missing argument CHECKPOINT"},
+		{"compare with an argument", []string{"compare", "x"}, ExitUsage, "takes no arguments"},
+		{"unknown command", []string{"fly"}, ExitUsage, `unknown command "fly"`},
+		{"unknown data command", []string{"data", "foo"}, ExitUsage, "valid: fetch, info"},
+		{"unknown data set", []string{"train", "--data", "nope"}, ExitUsage, "valid: digits"},
+		{"eval on unknown data set", []string{"eval", "--data", "nope", filepath.Join(dir, "none.safetensors")}, ExitFailure, "none.safetensors"},
+		{"--version", []string{"--version"}, ExitOK, "asym devel (commit"},
+		{"version", []string{"version"}, ExitOK, "(commit"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

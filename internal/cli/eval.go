@@ -22,7 +22,7 @@ func newEvalCmd(s *IO) *cobra.Command {
 asym train) on the test split of its data set, or of another one with --data.`,
 		Example: `  asym eval runs/my-run/best.safetensors
   asym eval runs/my-run/latest.safetensors --split train --json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := train.ReadConfig(args[0])
 			if err != nil {

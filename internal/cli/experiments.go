@@ -66,7 +66,7 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		grid           []string
 		source, noiseD string
 	)
-	cmd := &cobra.Command{Use: kind, Short: h.short, Long: h.long, Example: h.example, Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: kind, Short: h.short, Long: h.long, Example: h.example, Args: noArgs}
 	f := cmd.Flags()
 	f.StringVar(&cfgPath, "config", "", "experiment config file (TOML)")
 	f.StringVar(&dir, "run-dir", "", "experiment directory (default runs/"+kind+"-<time>); an existing one is continued")

@@ -32,7 +32,7 @@ gives the same logits as asym (docs/interop.md has a reader that needs only
 numpy, and the check). --feedback adds the backward weights B as
 "<layer>.backward_weight" (load with strict=False).`,
 		Example: `  asym export runs/r18/best.safetensors --to resnet18.safetensors`,
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
 				return usagef("--to is required")

@@ -37,7 +37,7 @@ checkpoint (same seed and threads give bit-identical results).`,
   asym train --data fashion-mnist --model convnet --epochs 10 --batch 128 --lr 0.05
   asym train --rule sa --config configs/fashion-convnet.toml --run-dir runs/sa
   asym train --resume --run-dir runs/sa`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	flags := addConfigFlags(cmd.Flags(), train.Default())
 	cmd.Flags().StringVar(&cfgPath, "config", "", "TOML config file")
