@@ -70,8 +70,10 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfgPath, "config", "", "experiment config file (TOML)")
 	f.StringVar(&dir, "run-dir", "", "experiment directory (default runs/"+kind+"-<time>); an existing one is continued")
-	f.StringVar(&dir, "dir", "", "experiment directory")
-	_ = f.MarkDeprecated("dir", "use --run-dir")
+	// --dir is the old name of --run-dir. Not pflag's MarkDeprecated:
+	// cobra prints its notice on stdout, which holds the report.
+	f.StringVar(&dir, "dir", "", "deprecated: use --run-dir")
+	_ = f.MarkHidden("dir")
 	f.StringSliceVar(&ruleList, "rules", nil, "rules (comma-separated; all = every rule)")
 	f.StringSliceVar(&modelList, "models", nil, "models (comma-separated)")
 	f.UintSliceVar(&seeds, "seeds", nil, "seeds (comma-separated)")
@@ -93,6 +95,9 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := experiments.Default(kind)
 		var err error
+		if cmd.Flags().Changed("dir") {
+			fmt.Fprintln(s.Err, "asym: --dir is deprecated, use --run-dir")
+		}
 		if dir != "" && cfgPath == "" {
 			// Continue the experiment saved in dir with its own settings
 			// (with --config, Run checks that the settings are the same).

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/asymlab/asym/experiments"
 )
 
 // repoRoot is the repository root, relative to this package.
@@ -105,5 +108,26 @@ func TestConfigExamples(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("no command lines found in configs")
+	}
+}
+
+// TestRunDirFlag: train and every experiment command name their output
+// directory --run-dir; the experiments' old --dir is a hidden alias.
+func TestRunDirFlag(t *testing.T) {
+	root := newRoot(&IO{})
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "train":
+		default:
+			if !slices.Contains(experiments.Kinds, c.Name()) {
+				continue
+			}
+			if d := c.Flags().Lookup("dir"); d == nil || !d.Hidden {
+				t.Errorf("%s: --dir should be a hidden alias of --run-dir", c.Name())
+			}
+		}
+		if c.Flags().Lookup("run-dir") == nil {
+			t.Errorf("%s has no --run-dir", c.Name())
+		}
 	}
 }
