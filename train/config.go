@@ -251,6 +251,18 @@ func (c Config) String() string {
 	return b.String()
 }
 
+// checkBatch checks the batch size against the size n of the training set
+// (before any buffer is allocated): a batch larger than the data set is a
+// mistake (a typo, or a limit that left too few samples), which would
+// otherwise train one partial batch per epoch.
+func checkBatch(c Config, n int) error {
+	if c.Data.Batch > n {
+		return fmt.Errorf("%w: data.batch = %d is larger than the training set (%d samples of %s); use at most %d",
+			ErrConfig, c.Data.Batch, n, c.Data.Name, n)
+	}
+	return nil
+}
+
 // ErrConfig marks configuration errors (exit code 2 in the CLI).
 var ErrConfig = errors.New("config")
 

@@ -110,6 +110,9 @@ func New(cfg Config) (*Trainer, error) {
 	if cfg.Data.TestLimit > 0 {
 		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
 	}
+	if err := checkBatch(cfg, t.TrainSet.Len()); err != nil {
+		return nil, err
+	}
 	seed := cfg.Run.Seed
 	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
