@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/asymlab/asym/internal/tomlx"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/train"
@@ -116,7 +117,7 @@ func SmallScaleParams() map[string]map[string]float64 { return train.SmallScaleP
 func Decode(r io.Reader, name string, base Config) (Config, error) {
 	c := base
 	c.Params = nil // a [params] table replaces the defaults, it does not merge into them
-	md, err := toml.NewDecoder(r).Decode(&c)
+	md, err := tomlx.Decode(r, &c)
 	if err != nil {
 		return base, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
 	}

@@ -260,3 +260,13 @@ func TestConfigParamsReplace(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeMalformed: inputs that made the TOML library panic (v1.6.0)
+// give a config error.
+func TestDecodeMalformed(t *testing.T) {
+	for _, s := range []string{`"\`, `kind = "\`, "\"\r\n"} {
+		if _, err := Decode(strings.NewReader(s), "bad.toml", Default(KindCompare)); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "line ") {
+			t.Errorf("%q: %v, want a config error with the line", s, err)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/asymlab/asym/data"
+	"github.com/asymlab/asym/internal/tomlx"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
@@ -210,12 +211,8 @@ func RuleDefaults(rule string) map[string]float64 {
 // values). Unknown keys and wrong types are errors naming them.
 func Decode(r io.Reader, name string, base Config) (Config, error) {
 	cfg := base
-	md, err := toml.NewDecoder(r).Decode(&cfg)
+	md, err := tomlx.Decode(r, &cfg)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return base, fmt.Errorf("%w: %s: %s", ErrConfig, name, perr.ErrorWithPosition())
-		}
 		return base, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {

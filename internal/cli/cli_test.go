@@ -67,6 +67,10 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(typ, []byte("[optim]\nlr = \"high\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	malformed := filepath.Join(dir, "malformed.toml")
+	if err := os.WriteFile(malformed, []byte(`a = "\`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -79,6 +83,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown model", []string{"train", "--model", "vgg"}, ExitUsage, "model.arch"},
 		{"unknown key", []string{"train", "--config", bad}, ExitUsage, "model.widthh"},
 		{"wrong type", []string{"train", "--config", typ}, ExitUsage, "lr"},
+		{"malformed config", []string{"train", "--config", malformed}, ExitUsage, "malformed.toml: toml: line 1, column 6"},
+		{"malformed experiment config", []string{"compare", "--config", malformed}, ExitUsage, "malformed.toml: toml: line 1, column 6"},
 		{"missing config", []string{"train", "--config", filepath.Join(dir, "nope.toml")}, ExitUsage, "nope.toml"},
 		{"bad blas", []string{"--blas", "mkl", "rules"}, ExitUsage, "valid: auto"},
 		{"missing data", []string{"train", "--data", "mnist", "--data-dir", dir, "--run-dir", filepath.Join(dir, "r")}, ExitFailure, "--data-dir"},
