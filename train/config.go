@@ -175,6 +175,16 @@ func Default() Config {
 	}
 }
 
+// savedBase is the base over which asym reads the configs it saved itself
+// (a checkpoint's, a run directory's config.toml): Default, except for
+// model.batch_norm, which configs saved before it became true by default
+// omit when it is false (they are written whole since).
+func savedBase() Config {
+	c := Default()
+	c.Model.BatchNorm = false
+	return c
+}
+
 // SmallScaleParams returns the rule settings asym uses for short runs on
 // small data: the defaults of a rule chosen on the command line (asym
 // train --rule sa) and of the experiment commands. The paper's

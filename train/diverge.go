@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
@@ -46,8 +45,8 @@ func (t *Trainer) checkLoss(loss float64, x *tensor.Tensor, dir string) error {
 	if loss <= limit {
 		return nil
 	}
-	return fmt.Errorf("%w: step %d: the training loss %.4g exploded (over %.4g, %d× its starting loss)%s; the last good checkpoint is %s",
-		ErrDiverged, t.step, loss, limit, LossExplosion, t.amplifier(x), filepath.Join(dir, LatestName))
+	return fmt.Errorf("%w: step %d: the training loss %.4g exploded (over %.4g, %d× its starting loss)%s; %s",
+		ErrDiverged, t.step, loss, limit, LossExplosion, t.amplifier(x), t.lastGood(dir))
 }
 
 // checkCollapse returns a divergence error if the test accuracy acc fell
@@ -60,8 +59,8 @@ func (t *Trainer) checkCollapse(acc float64, dir string) error {
 	if t.best-chance < Learned*(1-chance) || acc-chance >= Collapsed*(t.best-chance) {
 		return nil
 	}
-	return fmt.Errorf("%w: step %d (epoch %d): the test accuracy fell to %.2f%%, chance level (%.2f%%), after reaching %.2f%%%s; the last good checkpoint is %s",
-		ErrDiverged, t.step, t.epoch+1, 100*acc, 100*chance, 100*t.best, t.amplifier(nil), filepath.Join(dir, LatestName))
+	return fmt.Errorf("%w: step %d (epoch %d): the test accuracy fell to %.2f%%, chance level (%.2f%%), after reaching %.2f%%%s; %s",
+		ErrDiverged, t.step, t.epoch+1, 100*acc, 100*chance, 100*t.best, t.amplifier(nil), t.lastGood(dir))
 }
 
 // amplifier names the layer that amplifies its input most on x (a test

@@ -74,7 +74,7 @@ func exitCode(err error) int {
 	case errors.Is(err, train.ErrDiverged):
 		return ExitDiverged
 	case errors.As(err, &ue), errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists),
-		errors.Is(err, data.ErrUnknownDataset):
+		errors.Is(err, train.ErrNoRun), errors.Is(err, train.ErrConfigEdited), errors.Is(err, data.ErrUnknownDataset):
 		return ExitUsage
 	case strings.HasPrefix(err.Error(), "unknown command "):
 		// cobra's error for a command that does not exist (it has no
