@@ -96,6 +96,11 @@ func TestExitCodes(t *testing.T) {
 		// The loss explodes at step 3 but stays finite (3.7e4 measured).
 		{"explodes", []string{"train", "--lr", "2", "--batch-norm=false", "--schedule", "constant", "--threads", "1", "--run-dir", filepath.Join(dir, "explode")},
 			ExitDiverged, "step 3: the training loss"},
+		// The silent failure: sa at the paper's coefficients on the
+		// MLP without batch norm ended at 10.31 % with exit 0; its loss
+		// explodes at step 56.
+		{"old sa defaults", []string{"train", "--rule", "sa", "--rule-param", "alpha=0.001", "--rule-param", "beta=0.002", "--batch-norm=false",
+			"--threads", "1", "--run-dir", filepath.Join(dir, "sa")}, ExitDiverged, "exploded"},
 		{"explosion names the layer", []string{"train", "--lr", "2", "--batch-norm=false", "--schedule", "constant", "--threads", "1", "--run-dir", filepath.Join(dir, "explode2")},
 			ExitDiverged, "amplification in layer fc"},
 		{"eval missing", []string{"eval", filepath.Join(dir, "none.safetensors")}, ExitFailure, "none.safetensors"},
