@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/asymlab/asym/data"
+	"github.com/asymlab/asym/internal/tomlx"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
@@ -37,8 +40,8 @@ type ModelConfig struct {
 	Depth            int     `toml:"depth,omitempty" flag:"depth" help:"depth of a CIFAR-style resnet (6n+2)"`
 	Width            float64 `toml:"width,omitempty" flag:"width" help:"channel width multiplier of ResNets (0: 1)"`
 	Dropout          float64 `toml:"dropout,omitempty" flag:"dropout" help:"dropout before the classifier (MLP, ConvNet)"`
-	BatchNorm        bool    `toml:"batch_norm,omitempty" flag:"batch-norm" help:"BatchNorm after every hidden layer of the MLP"`
-	Init             string  `toml:"init,omitempty" flag:"init" help:"weight initializer: he, lecun, torch"`
+	BatchNorm        bool    `toml:"batch_norm" flag:"batch-norm" help:"BatchNorm after every hidden layer of the MLP"`
+	Init             string  `toml:"init" flag:"init" help:"weight initializer: he, lecun, torch"`
 	Stem             string  `toml:"stem,omitempty" flag:"stem" help:"ImageNet-style ResNet stem: imagenet, small"`
 	ZeroInitResidual bool    `toml:"zero_init_residual,omitempty" flag:"zero-init-residual" help:"start the last BatchNorm of every residual block at γ = 0"`
 	// Shortcut, Pool, FCInit and BNMomentum select the official code's
@@ -134,13 +137,13 @@ type RuleConfig struct {
 	// errors.
 	Params map[string]float64 `toml:"params,omitempty" flag:"rule-param" help:"rule setting NAME=VALUE (repeatable), e.g. alpha=1e-3"`
 	// Layers selects layers: all, hidden, or comma-separated names/globs.
-	Layers string `toml:"layers,omitempty" flag:"layers" help:"layers the rule applies to: all, hidden, or names/globs"`
+	Layers string `toml:"layers" flag:"layers" help:"layers the rule applies to: all, hidden, or names/globs"`
 	// Exclude lists layers (names/globs) to keep exact.
 	Exclude string `toml:"exclude,omitempty" flag:"exclude" help:"layers (names/globs) kept exact"`
 	// BInit is how B starts: independent (default) or copy.
-	BInit string `toml:"b_init,omitempty" flag:"b-init" help:"initial backward weights: independent, copy"`
+	BInit string `toml:"b_init" flag:"b-init" help:"initial backward weights: independent, copy"`
 	// BScale multiplies the initial B (default 1).
-	BScale float64 `toml:"b_scale,omitempty" flag:"b-scale" help:"scale of the initial backward weights"`
+	BScale float64 `toml:"b_scale" flag:"b-scale" help:"scale of the initial backward weights"`
 	// Positions is how the data terms of a regularizer reduce over a
 	// convolution's output positions: sum (default, the official code) or
 	// mean (their step then does not grow with the image size).
@@ -226,16 +229,30 @@ type RunConfig struct {
 	SyncBN bool `toml:"sync_bn,omitempty" flag:"sync-bn" help:"under mpirun, normalise with the statistics of the global batch"`
 }
 
-// Default returns the default configuration: an MLP trained with
-// backprop on the embedded digits.
+// Default returns the default configuration: an MLP with batch
+// normalisation after every hidden layer, trained with backprop on the
+// embedded digits. Batch normalisation keeps every rule stable at these
+// settings (without it, feedback-alignment-like rules let the hidden
+// weights grow until some diverge); a rule chosen on the command line
+// starts from [RuleDefaults].
 func Default() Config {
 	return Config{
-		Model: ModelConfig{Arch: "mlp", Init: "he"},
+		Model: ModelConfig{Arch: "mlp", Init: "he", BatchNorm: true},
 		Data:  DataConfig{Name: "digits", Batch: 32, Workers: 2},
 		Optim: OptimConfig{Method: "sgd", LR: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4, Schedule: "cosine"},
 		Rule:  RuleConfig{Name: "bp", Layers: "all", BInit: "independent", BScale: 1},
 		Run:   RunConfig{Epochs: 30, Seed: 1, Keep: 2},
 	}
+}
+
+// savedBase is the base over which asym reads the configs it saved itself
+// (a checkpoint's, a run directory's config.toml): Default, except for
+// model.batch_norm, which configs saved before it became true by default
+// omit when it is false (they are written whole since).
+func savedBase() Config {
+	c := Default()
+	c.Model.BatchNorm = false
+	return c
 }
 
 // SmallScaleParams returns the rule settings asym uses for short runs on
@@ -257,9 +274,16 @@ func SmallScaleParams() map[string]map[string]float64 {
 	}
 }
 
-// RuleDefaults returns the settings of rule in [SmallScaleParams] (nil: the
-// rule's registered defaults, see asym rules).
+// RuleDefaults returns the settings a run of rule starts from when the rule
+// is chosen on the command line (asym train --rule NAME): those of
+// [SmallScaleParams], and for custom (which has no defaults of its own)
+// the primitives of symmetric alignment at its small-scale coefficients.
+// nil means the rule's registered defaults (asym rules lists both).
 func RuleDefaults(rule string) map[string]float64 {
+	if rule == "custom" {
+		sa := SmallScaleParams()["sa"]
+		return map[string]float64{"decay": sa["alpha"], "self": sa["beta"]}
+	}
 	return SmallScaleParams()[rule]
 }
 
@@ -267,12 +291,8 @@ func RuleDefaults(rule string) map[string]float64 {
 // values). Unknown keys and wrong types are errors naming them.
 func Decode(r io.Reader, name string, base Config) (Config, error) {
 	cfg := base
-	md, err := toml.NewDecoder(r).Decode(&cfg)
+	md, err := tomlx.Decode(r, &cfg)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return base, fmt.Errorf("%w: %s: %s", ErrConfig, name, perr.ErrorWithPosition())
-		}
 		return base, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
@@ -308,6 +328,18 @@ func (c Config) String() string {
 	return b.String()
 }
 
+// checkBatch checks the batch size against the size n of the training set
+// (before any buffer is allocated): a batch larger than the data set is a
+// mistake (a typo, or a limit that left too few samples), which would
+// otherwise train one partial batch per epoch.
+func checkBatch(c Config, n int) error {
+	if c.Data.Batch > n {
+		return fmt.Errorf("%w: data.batch = %d is larger than the training set (%d samples of %s); use at most %d",
+			ErrConfig, c.Data.Batch, n, c.Data.Name, n)
+	}
+	return nil
+}
+
 // ErrConfig marks configuration errors (exit code 2 in the CLI).
 var ErrConfig = errors.New("config")
 
@@ -331,6 +363,9 @@ func (c Config) Validate() error {
 	}
 	if c.Model.Width < 0 {
 		bad("model.width", "%v, want > 0", c.Model.Width)
+	}
+	if !slices.Contains(data.Names(), c.Data.Name) {
+		bad("data.name", "unknown data set %q; valid: %s", c.Data.Name, strings.Join(data.Names(), ", "))
 	}
 	if c.Data.Batch <= 0 {
 		bad("data.batch", "%d, want > 0", c.Data.Batch)

@@ -256,7 +256,7 @@ func ReadConfig(path string) (Config, error) {
 	if !ok {
 		return Config{}, fmt.Errorf("train: %s is not an asym training checkpoint (no %s metadata)", path, metaConfig)
 	}
-	return Decode(strings.NewReader(s), path+" (embedded config)", Default())
+	return Decode(strings.NewReader(s), path+" (embedded config)", savedBase())
 }
 
 // Restore loads the training state saved by Save. The trainer must have

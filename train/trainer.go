@@ -94,6 +94,7 @@ type Trainer struct {
 	metricsLen         int64      // bytes in metrics.jsonl (-1: unknown)
 	last               *lastEpoch // metrics of the last evaluated epoch
 	unlock             func()     // releases the run directory's lock
+	guard              guard      // watches for exploding losses and collapsing accuracy
 }
 
 // epochSums accumulate the training metrics of the current epoch.
@@ -121,6 +122,9 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	if cfg.Data.TestLimit > 0 {
 		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
+	}
+	if err := checkBatch(cfg, t.TrainSet.Len()); err != nil {
+		return nil, err
 	}
 	seed := cfg.Run.Seed
 	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
@@ -481,6 +485,9 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			if err != nil {
 				return nil, t.divergence(err, dir)
 			}
+			if err := t.checkLoss(loss, b.X, dir); err != nil {
+				return nil, err
+			}
 
 			d := time.Since(stepStart)
 			t.trainTime += d
@@ -525,6 +532,9 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
 			return nil, fmt.Errorf("%w: step %d: the test loss is %v (the network's outputs overflow in evaluation); %s",
 				ErrDiverged, t.step, testLoss, t.lastGood(dir))
+		}
+		if err := t.checkCollapse(testAcc, dir); err != nil {
+			return nil, err
 		}
 		evaluated = true
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
