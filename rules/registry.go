@@ -35,6 +35,11 @@ type Info struct {
 	Source string
 	// Settings lists the rule's settings with their defaults.
 	Settings []Setting
+	// NoB marks a rule without per-layer backward weights (direct
+	// feedback alignment): the layers keep B ≡ W but never send an error
+	// through it, so the metrics of B (weight, projection and layer-local
+	// gradient angles, norm ratio) are not defined for it.
+	NoB bool
 	// New builds the rule from complete settings (defaults filled in).
 	New func(s map[string]float64) (Rule, error)
 }
