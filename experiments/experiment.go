@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/asymlab/asym/provenance"
 	"github.com/asymlab/asym/report"
 	"github.com/asymlab/asym/train"
 )
@@ -109,6 +111,9 @@ func Build(cfg Config, results []Result) (*report.Report, error) {
 		report.KV{Key: "seeds", Value: fmt.Sprint(cfg.Seeds)},
 		report.KV{Key: "runs", Value: fmt.Sprint(len(results))})
 	rep.ConfigText = cfg.String()
+	for _, p := range provenance.Collect(cfg.Train.Run.Threads, time.Now()).Pairs() {
+		rep.Provenance = append(rep.Provenance, report.KV{Key: p[0], Value: p[1]})
+	}
 	return rep, nil
 }
 

@@ -228,3 +228,20 @@ func TestRunNoB(t *testing.T) {
 		t.Errorf("fa: NoB() = %v, err %v", r.NoB(), err)
 	}
 }
+
+// A report shows its provenance in the HTML page and in summary.md.
+func TestReportProvenance(t *testing.T) {
+	rep := &report.Report{Title: "t", Provenance: []report.KV{{Key: "command", Value: "asym compare --threads 1"}, {Key: "commit", Value: "18629a7 <b>"}}}
+	page, err := rep.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<h2>Provenance</h2>`, `id="provenance"`, "<dt>command</dt><dd>asym compare --threads 1</dd>", "18629a7 &lt;b&gt;"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "Provenance:") || !strings.Contains(md, "- **command**: asym compare --threads 1") {
+		t.Errorf("summary.md lacks the provenance:\n%s", md)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/optim"
+	"github.com/asymlab/asym/provenance"
 	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/tensor"
 )
@@ -356,6 +357,9 @@ type Summary struct {
 	// the run's log.
 	SkippedTrain int `json:"skipped_train,omitempty"`
 	SkippedTest  int `json:"skipped_test,omitempty"`
+	// Provenance says how and where the run was made: command line, asym
+	// version and commit, date, BLAS, threads, CPU.
+	Provenance provenance.Info `json:"provenance"`
 }
 
 // DefaultDir returns runs/<time>-<arch>-<data>-<rule> for a new run, with
@@ -499,7 +503,8 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	s := &Summary{TestAcc: testAcc, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
 		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
-		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}
+		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount(),
+		Provenance: provenance.Collect(t.E.Threads(), time.Now())}
 	if t.comm().Rank() == 0 {
 		if err := writeJSONFile(filepath.Join(dir, "summary.json"), s); err != nil {
 			return nil, err
