@@ -62,26 +62,37 @@ const divergedFile = "diverged.json"
 // job order. A run that diverges is recorded and does not stop the
 // experiment; an interruption (ctx) stops it with train.ErrInterrupted.
 func Execute(ctx context.Context, dir string, jobs []Job, log io.Writer) ([]Result, error) {
+	return ExecuteMonitored(ctx, dir, jobs, &Monitor{W: log})
+}
+
+// ExecuteMonitored is [Execute] reporting to m: a line per job with the
+// estimated time left, and a live status line during each run when
+// m.Live.
+func ExecuteMonitored(ctx context.Context, dir string, jobs []Job, m *Monitor) ([]Result, error) {
 	out := make([]Result, 0, len(jobs))
+	m.begin(jobs)
 	for i, j := range jobs {
 		jdir := filepath.Join(dir, "runs", filepath.FromSlash(j.ID))
-		r, status, err := runJob(ctx, jdir, j)
+		m.start(i, j)
+		r, status, timed, err := runJob(ctx, jdir, j, m)
 		if err != nil {
+			if m.Live && m.W != nil && m.width > 0 {
+				fmt.Fprintln(m.W)
+			}
 			return out, fmt.Errorf("run %s: %w", j.ID, err)
 		}
-		if log != nil {
-			what := fmt.Sprintf("test %.2f%%", r.Acc())
-			if r.Diverged {
-				what = "diverged"
-			}
-			fmt.Fprintf(log, "[%d/%d] %s: %s (%s)\n", i+1, len(jobs), j.ID, what, status)
-		}
+		m.finish(i, r, status, timed)
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-func runJob(ctx context.Context, jdir string, j Job) (Result, string, error) {
+func runJob(ctx context.Context, jdir string, j Job, rep train.Reporter) (res Result, status string, timed bool, err error) {
+	res, status, err = runJob1(ctx, jdir, j, rep)
+	return res, status, status != "done earlier", err
+}
+
+func runJob1(ctx context.Context, jdir string, j Job, rep train.Reporter) (Result, string, error) {
 	res := Result{Job: j}
 	status := "done earlier"
 	sumPath := filepath.Join(jdir, "summary.json")
@@ -108,6 +119,7 @@ func runJob(ctx context.Context, jdir string, j Job) (Result, string, error) {
 		if err != nil {
 			return res, "", err
 		}
+		t.Reporter = rep
 		latest := filepath.Join(jdir, train.LatestName)
 		switch {
 		case exists(latest):
