@@ -145,6 +145,9 @@ type RunConfig struct {
 	Keep int `toml:"keep,omitempty"`
 	// MetricsEvery logs alignment metrics every N steps (0: off).
 	MetricsEvery int `toml:"metrics_every,omitempty"`
+	// LogEvery logs the training loss and learning rate every N steps to
+	// metrics.jsonl ("step" records; 0: off), besides the per-epoch records.
+	LogEvery int `toml:"log_every,omitempty"`
 	// MaxSteps stops after N steps in total (0: no limit); for tests.
 	MaxSteps int64 `toml:"max_steps,omitempty"`
 	// SyncBN makes batch normalisation use the statistics of the global
@@ -218,7 +221,7 @@ func validKeys() []string {
 		"optim": {"method", "lr", "momentum", "nesterov", "weight_decay", "schedule", "milestones", "gamma", "floor", "warmup", "label_smoothing",
 			"feedback.lr", "feedback.momentum", "feedback.nesterov", "feedback.weight_decay", "feedback.schedule"},
 		"rule": {"name", "params.<setting>", "layers", "exclude", "b_init", "b_scale", "positions", "delay_epochs", "noise_dist", "noise_variance"},
-		"run":  {"epochs", "seed", "threads", "dir", "checkpoint_every", "keep", "metrics_every", "max_steps", "sync_bn"},
+		"run":  {"epochs", "seed", "threads", "dir", "checkpoint_every", "keep", "metrics_every", "log_every", "max_steps", "sync_bn"},
 	} {
 		for _, k := range keys {
 			out = append(out, sec+"."+k)
@@ -272,8 +275,8 @@ func (c Config) Validate() error {
 	if c.Run.Threads < 0 {
 		bad("run.threads", "%d, want ≥ 0 (0: all cores)", c.Run.Threads)
 	}
-	if c.Run.CheckpointEvery < 0 || c.Run.Keep < 0 || c.Run.MetricsEvery < 0 || c.Run.MaxSteps < 0 {
-		bad("run", "checkpoint_every, keep, metrics_every and max_steps must be ≥ 0")
+	if c.Run.CheckpointEvery < 0 || c.Run.Keep < 0 || c.Run.MetricsEvery < 0 || c.Run.LogEvery < 0 || c.Run.MaxSteps < 0 {
+		bad("run", "checkpoint_every, keep, metrics_every, log_every and max_steps must be ≥ 0")
 	}
 	if info, ok := rules.Lookup(c.Rule.Name); !ok {
 		bad("rule.name", "unknown rule %q; valid: %s", c.Rule.Name, strings.Join(rules.Names(), ", "))

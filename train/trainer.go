@@ -401,6 +401,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 				return nil, t.interrupted(dir)
 			}
 			stepStart := time.Now()
+			lr := t.Opt.LR(optim.MainGroup) // the rate this step uses
 			loss, correct, stopAll, err := t.step1(b.X, b.Labels, stop)
 			if err != nil {
 				return nil, t.divergence(err, dir)
@@ -415,6 +416,11 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			t.sums.Count += int64(n)
 			t.sums.Seconds += d.Seconds()
 			t.batch++
+			if every := cfg.Run.LogEvery; every > 0 && t.step%int64(every) == 0 {
+				if err := t.writeMetrics(StepMetrics{Kind: "step", Step: t.step, Epoch: t.epoch + 1, LR: lr, TrainLoss: loss}); err != nil {
+					return nil, err
+				}
+			}
 			if t.Reporter != nil && t.comm().Rank() == 0 {
 				t.Reporter.Step(t.progress(loss, correct, n))
 			}

@@ -69,6 +69,7 @@ func addConfigFlags(fs *pflag.FlagSet) *configFlags {
 	fs.IntVar(&c.Run.Threads, "threads", 0, "compute threads (0: all cores)")
 	fs.IntVar(&c.Run.CheckpointEvery, "checkpoint-every", 0, "checkpoint every N steps (0: every epoch)")
 	fs.IntVar(&c.Run.MetricsEvery, "metrics-every", 0, "log alignment metrics every N steps (0: off)")
+	fs.IntVar(&c.Run.LogEvery, "log-every", 0, "log the training loss and learning rate every N steps to metrics.jsonl (0: off)")
 	fs.Int64Var(&c.Run.MaxSteps, "max-steps", 0, "stop after N steps in total (0: no limit)")
 	fs.BoolVar(&c.Run.SyncBN, "sync-bn", false, "under mpirun, normalise with the statistics of the global batch")
 	return f
@@ -109,7 +110,7 @@ func (f *configFlags) apply(cfg *train.Config) error {
 		"noise-dist":   func() { cfg.Rule.NoiseDist = c.Rule.NoiseDist }, "noise-variance": func() { cfg.Rule.NoiseVariance = c.Rule.NoiseVariance },
 		"epochs": func() { cfg.Run.Epochs = c.Run.Epochs }, "seed": func() { cfg.Run.Seed = c.Run.Seed },
 		"threads": func() { cfg.Run.Threads = c.Run.Threads }, "checkpoint-every": func() { cfg.Run.CheckpointEvery = c.Run.CheckpointEvery },
-		"metrics-every": func() { cfg.Run.MetricsEvery = c.Run.MetricsEvery }, "max-steps": func() { cfg.Run.MaxSteps = c.Run.MaxSteps },
+		"metrics-every": func() { cfg.Run.MetricsEvery = c.Run.MetricsEvery }, "log-every": func() { cfg.Run.LogEvery = c.Run.LogEvery }, "max-steps": func() { cfg.Run.MaxSteps = c.Run.MaxSteps },
 		"sync-bn": func() { cfg.Run.SyncBN = c.Run.SyncBN },
 	}
 	if f.fs.Changed("rule") && c.Rule.Name != cfg.Rule.Name {
