@@ -70,13 +70,13 @@ func compareTable(title string, results []Result) *report.Table {
 	for _, k := range keys {
 		g := groups[k]
 		model := g[0].Job.Model
-		gap := report.Text("–")
+		gap := report.Stub("–")
 		if bp, ok := accOf[model+"\x00bp"]; ok && g[0].Job.Rule != "bp" {
 			gap = report.MeanStd(gapStat(bp, accOf[k]), 2)
 		}
 		angle := func(get func(report.AlignPoint) float64, needsB bool) report.Cell {
 			if needsB && g[0].Run.NoB() {
-				return report.Text("no B")
+				return report.Stub("no B")
 			}
 			return report.Values(fieldsOf(g, func(r Result) float64 { return lastMean(r.Run, get) }), 1)
 		}

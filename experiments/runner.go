@@ -213,7 +213,7 @@ func addSeriesRows(t *report.Table, series []report.Series, xs []float64) {
 	for _, s := range series {
 		row := []report.Cell{report.Text(s.Label)}
 		for _, x := range xs {
-			c := report.Text("–")
+			c := report.Stub("–")
 			for _, p := range s.Points {
 				if p.X == x {
 					c = report.MeanStd(p.Stat, 2)
