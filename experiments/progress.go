@@ -148,6 +148,14 @@ func (m *Monitor) Step(p train.Progress) {
 // shown in an experiment.
 func (m *Monitor) Epoch(train.EpochMetrics) {}
 
+// clearLine erases the status line, if any.
+func (m *Monitor) clearLine() {
+	if m.Live && m.W != nil && m.width > 0 {
+		fmt.Fprintf(m.W, "\r%*s\r", m.width, "")
+		m.width = 0
+	}
+}
+
 // finish is called when job i is done: it clears the status line and
 // prints the job's line with the time left.
 func (m *Monitor) finish(i int, r Result, status string, timed bool) {
@@ -155,10 +163,7 @@ func (m *Monitor) finish(i int, r Result, status string, timed bool) {
 	if m.W == nil {
 		return
 	}
-	if m.Live && m.width > 0 {
-		fmt.Fprintf(m.W, "\r%*s\r", m.width, "")
-		m.width = 0
-	}
+	m.clearLine()
 	what := fmt.Sprintf("test %.2f%%", r.Acc())
 	if r.Diverged {
 		what = "diverged"

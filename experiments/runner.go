@@ -74,25 +74,20 @@ func ExecuteMonitored(ctx context.Context, dir string, jobs []Job, m *Monitor) (
 	for i, j := range jobs {
 		jdir := filepath.Join(dir, "runs", filepath.FromSlash(j.ID))
 		m.start(i, j)
-		r, status, timed, err := runJob(ctx, jdir, j, m)
+		r, status, err := runJob(ctx, jdir, j, m.W, m)
 		if err != nil {
-			if m.Live && m.W != nil && m.width > 0 {
-				fmt.Fprintln(m.W)
-			}
+			m.clearLine()
 			return out, fmt.Errorf("run %s: %w", j.ID, err)
 		}
-		m.finish(i, r, status, timed)
+		m.finish(i, r, status, status != "done earlier")
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-func runJob(ctx context.Context, jdir string, j Job, rep train.Reporter) (res Result, status string, timed bool, err error) {
-	res, status, err = runJob1(ctx, jdir, j, rep)
-	return res, status, status != "done earlier", err
-}
-
-func runJob1(ctx context.Context, jdir string, j Job, rep train.Reporter) (Result, string, error) {
+// runJob runs (or reads the result of) one job, reporting its progress
+// to rep and its notes to log.
+func runJob(ctx context.Context, jdir string, j Job, log io.Writer, rep train.Reporter) (Result, string, error) {
 	res := Result{Job: j}
 	status := "done earlier"
 	sumPath := filepath.Join(jdir, "summary.json")
@@ -115,27 +110,41 @@ func runJob1(ctx context.Context, jdir string, j Job, rep train.Reporter) (Resul
 		res.Diverged, res.Err = true, strings.TrimSpace(string(b))
 	default:
 		t0 := time.Now()
-		t, err := train.New(j.Cfg)
-		if err != nil {
-			return res, "", err
-		}
-		t.Reporter = rep
-		latest := filepath.Join(jdir, train.LatestName)
-		switch {
-		case exists(latest):
-			if err := t.Restore(latest); err != nil {
+		var t *train.Trainer
+		var err error
+		if exists(filepath.Join(jdir, train.LatestName)) || exists(filepath.Join(jdir, train.ConfigName)) {
+			var info *train.Resumed
+			t, info, err = train.Resume(jdir, func(c *train.Config) error {
+				// The job's config, as long as the run was started with it
+				// (the thread count and step limit may change between
+				// invocations).
+				if d := train.ConfigDiff(perInvocation(*c, j.Cfg), j.Cfg); len(d) > 0 {
+					return fmt.Errorf("%w: %s was started with another config than the experiment's now (%s); restore the experiment's config or remove the run's directory",
+						train.ErrConfig, jdir, strings.Join(d, ", "))
+				}
+				*c = j.Cfg
+				return nil
+			})
+			if err != nil {
 				return res, "", err
 			}
 			status = "resumed"
-		case exists(jdir):
-			// Started but interrupted before its first checkpoint: start over.
-			if err := os.RemoveAll(jdir); err != nil {
+			for _, n := range info.Notes {
+				if log != nil {
+					fmt.Fprintf(log, "%s: note: %s\n", j.ID, n)
+				}
+			}
+			if info.Restart {
+				status = "restarted"
+			}
+		} else {
+			if t, err = train.New(j.Cfg); err != nil {
 				return res, "", err
 			}
 			status = "ran"
-		default:
-			status = "ran"
 		}
+		t.Log = log
+		t.Reporter = rep
 		s, err := t.Run(ctx, jdir)
 		switch {
 		case errors.Is(err, train.ErrDiverged):
@@ -157,6 +166,13 @@ func runJob1(ctx context.Context, jdir string, j Job, rep train.Reporter) (Resul
 	run.Name, run.Rule, run.Model, run.Seed, run.Group, run.Diverged = j.ID, j.Rule, j.Model, j.Seed, j.Group, res.Diverged
 	res.Run = run
 	return res, status, nil
+}
+
+// perInvocation returns c with the settings of one invocation (threads,
+// step limit) taken from now.
+func perInvocation(c, now train.Config) train.Config {
+	c.Run.Threads, c.Run.MaxSteps = now.Run.Threads, now.Run.MaxSteps
+	return c
 }
 
 func exists(p string) bool {
