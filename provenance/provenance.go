@@ -139,7 +139,7 @@ func (i Info) Pairs() [][2]string {
 	commit := i.Commit
 	switch {
 	case commit == "":
-		commit = "(not recorded: built without VCS information, e.g. by go run)"
+		commit = "(not recorded: built without VCS information, e.g. by go run or with -buildvcs=false)"
 	case i.Modified:
 		commit += " (with uncommitted changes)"
 	}

@@ -245,3 +245,24 @@ func TestReportProvenance(t *testing.T) {
 		t.Errorf("summary.md lacks the provenance:\n%s", md)
 	}
 }
+
+// A log axis whose range holds less than two powers of ten still gets
+// labels; one spanning decades is labelled at the powers of ten.
+func TestLogTicksLabelled(t *testing.T) {
+	runs := synthRuns([]string{"bp"}, 2, 3, 2)
+	for i := range runs {
+		for j := range runs[i].Epochs {
+			runs[i].Epochs[j].TrainLoss = 0.5 - 0.08*float64(j) // 0.5 → 0.34
+		}
+	}
+	txt := texts(svgOf(t, mustFig(t)(report.LearningCurves(runs))))
+	n := 0
+	for _, s := range txt {
+		if s == "0.35" || s == "0.4" || s == "0.45" || s == "0.5" {
+			n++
+		}
+	}
+	if n < 2 {
+		t.Errorf("a loss within one decade has %d labelled ticks: %q", n, txt)
+	}
+}

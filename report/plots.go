@@ -106,6 +106,32 @@ func (s *lineStyler) style(label string) (color.Color, []vg.Length) {
 	return c, plotutil.Dashes(n)
 }
 
+// logTicks labels a logarithmic axis at the powers of ten when the range
+// holds at least two of them, and at evenly spaced round values otherwise
+// (a loss from 0.25 to 0.5 would get no label at all).
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	labelled := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled >= 2 {
+		return ts
+	}
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // divergedGlyph marks where a run diverged.
 var divergedGlyph = draw.CrossGlyph{}
 
@@ -210,7 +236,7 @@ func LearningCurves(runs []Run) (*Figure, error) {
 	acc := newPlot("test accuracy", "epoch", "accuracy (%)")
 	loss := newPlot("training loss (log scale)", "epoch", "loss")
 	loss.Y.Scale = plot.LogScale{}
-	loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	loss.Y.Tick.Marker = logTicks{}
 	var legend legendSet
 	var styles lineStyler
 	var divItem legendItem
