@@ -47,9 +47,9 @@ func endToEndAngle(p report.AlignPoint) float64 { return p.EndToEndAngle }
 // backward weights (direct feedback alignment) shows "no B" where the
 // metrics of B would be.
 func compareTable(title string, results []Result) *report.Table {
-	t := &report.Table{Title: title, Columns: []string{"model", "rule", "settings", "test acc (%)", "gap to bp (points)", "best test acc (%)", "train loss",
+	t := &report.Table{Title: title, Columns: []string{"model", "rule", "settings", "test acc (%)", "gap to bp (points)", "top-5 (%)", "best test acc (%)", "train loss",
 		"weight angle (°)", "end-to-end angle (°)", "time (s)"},
-		Note: "Mean ± std over seeds, sorted by test acc. test acc: after the last epoch; best test acc: the best epoch. gap to bp: backprop's test acc − the rule's, on the same model (positive: behind backprop). settings: the rule's coefficients that differ from its defaults (asym rules NAME lists them). Angles: mean over the layers the rule is bound to, at the last logged step; end-to-end angle: between the weight update under the rule and under exact backprop on the same batch; no B: the rule has no backward weights."}
+		Note: "Mean ± std over seeds, sorted by test acc. test acc: after the last epoch; top-5: top-5 accuracy after the last epoch; best test acc: the best epoch. gap to bp: backprop's test acc − the rule's, on the same model (positive: behind backprop). settings: the rule's coefficients that differ from its defaults (asym rules NAME lists them). Angles: mean over the layers the rule is bound to, at the last logged step; end-to-end angle: between the weight update under the rule and under exact backprop on the same batch; no B: the rule has no backward weights."}
 	keys, groups := groupBy(results, func(r Result) string { return r.Job.Model + "\x00" + r.Job.Rule })
 	accOf := map[string]report.Stat{}
 	modelOrder := map[string]int{}
@@ -83,6 +83,12 @@ func compareTable(title string, results []Result) *report.Table {
 		t.Add(report.Text(model), report.Text(g[0].Job.Rule), report.Text(nonDefaultSettings(g[0].Job.Cfg)),
 			report.MeanStd(accOf[k], 2),
 			gap,
+			report.Values(fieldsOf(g, func(r Result) float64 {
+				if r.Summary == nil {
+					return math.NaN()
+				}
+				return 100 * r.Summary.TestTop5
+			}), 2),
 			report.Values(fieldsOf(g, bestAcc), 2),
 			report.Values(fieldsOf(g, func(r Result) float64 {
 				if r.Summary == nil {

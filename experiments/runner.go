@@ -40,7 +40,9 @@ type Result struct {
 	Job Job
 	// Summary is the run's summary (nil if it diverged).
 	Summary *train.Summary
-	// Diverged is set when the run stopped on a NaN or Inf; Err says where.
+	// Diverged is set when the run diverged (a NaN or Inf, an exploding
+	// loss or an accuracy back at chance; see train.LossExplosion); Err
+	// says where.
 	Diverged bool
 	Err      string
 	// Run holds the logged metrics.

@@ -57,8 +57,9 @@ type EpochPoint struct {
 	// TrainLoss and TrainAcc are the epoch's training loss and accuracy
 	// (accuracies are fractions in [0, 1]).
 	TrainLoss, TrainAcc float64
-	// TestLoss and TestAcc are measured on the test set after the epoch.
-	TestLoss, TestAcc float64
+	// TestLoss and TestAcc are measured on the test set after the epoch;
+	// TestTop5 is the top-5 accuracy (0 in runs written before it).
+	TestLoss, TestAcc, TestTop5 float64
 }
 
 // AlignPoint is one "align" line of metrics.jsonl (see
@@ -134,6 +135,7 @@ type epochLine struct {
 	TrainAcc  metrics.Num `json:"train_acc"`
 	TestLoss  metrics.Num `json:"test_loss"`
 	TestAcc   metrics.Num `json:"test_acc"`
+	TestTop5  metrics.Num `json:"test_top5"`
 }
 
 // ReadRun reads dir/metrics.jsonl into a Run named after the directory.
@@ -200,7 +202,7 @@ func ReadMetrics(rd io.Reader, name string) (Run, error) {
 				return Run{}, bad("epoch line without a valid \"epoch\"")
 			}
 			p := EpochPoint{Epoch: *e.Epoch, Step: e.Step, TrainLoss: float64(e.TrainLoss), TrainAcc: float64(e.TrainAcc),
-				TestLoss: float64(e.TestLoss), TestAcc: float64(e.TestAcc)}
+				TestLoss: float64(e.TestLoss), TestAcc: float64(e.TestAcc), TestTop5: float64(e.TestTop5)}
 			if i, ok := epochAt[p.Epoch]; ok {
 				run.Epochs[i] = p
 			} else {

@@ -40,6 +40,11 @@ type Info struct {
 	// through it, so the metrics of B (weight, projection and layer-local
 	// gradient angles, norm ratio) are not defined for it.
 	NoB bool
+	// GlobalNoiseOnB marks the rules under which the official code's
+	// global noisy updates (use_noisy_global_opt) perturb only the backward
+	// weights (Kolen–Pollack, whose B follows W's updates); under the
+	// others they perturb every trained parameter.
+	GlobalNoiseOnB bool
 	// New builds the rule from complete settings (defaults filled in).
 	New func(s map[string]float64) (Rule, error)
 }

@@ -27,6 +27,7 @@ type EpochMetrics struct {
 	TrainAcc   float64 `json:"train_acc"`
 	TestLoss   float64 `json:"test_loss"`
 	TestAcc    float64 `json:"test_acc"`
+	TestTop5   float64 `json:"test_top5"`
 	EpochS     float64 `json:"epoch_s"`
 	ImagesPerS float64 `json:"images_per_s"`
 }

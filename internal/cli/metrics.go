@@ -28,7 +28,7 @@ steps (kind "step") and per-layer alignment metrics every --metrics-every
 steps (kind "align") — one column per field, empty where a record has no
 such field. --kind keeps only some kinds. Records repeated by a resumed run
 appear once.`,
-		Example: `  asym metrics runs/my-run --csv > my-run.csv
+		Example: `  asym metrics runs/my-run --csv
   asym metrics runs/my-run --csv --kind epoch --out epochs.csv`,
 		Args: oneRunDirArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
