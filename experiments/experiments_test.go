@@ -59,11 +59,11 @@ func checkReport(t *testing.T, dir string, want ...string) {
 
 func TestCompareRunsResumesAndReports(t *testing.T) {
 	c := tiny(KindCompare)
-	c.Rules = []string{"bp", "fa", "sa"}
+	c.Rules = []string{"bp", "fa", "sa", "dfa"}
 	dir := t.TempDir()
 	out, log := mustRun(t, c, dir)
-	if len(out.Results) != 3 || strings.Count(log, "(ran in") != 3 {
-		t.Fatalf("want 3 runs:\n%s", log)
+	if len(out.Results) != 4 || strings.Count(log, "(ran in") != 4 {
+		t.Fatalf("want 4 runs:\n%s", log)
 	}
 	for _, r := range out.Results {
 		if r.Summary == nil || r.Summary.TestAcc <= 0.2 {
@@ -73,15 +73,19 @@ func TestCompareRunsResumesAndReports(t *testing.T) {
 			t.Errorf("%s: %d align points, %d epochs", r.Job.ID, len(r.Run.Align), len(r.Run.Epochs))
 		}
 	}
-	checkReport(t, dir, "| mlp | sa |", "end-to-end angle")
+	checkReport(t, dir, "| mlp | sa | alpha=0.05 beta=0.1 |", "end-to-end angle", "gap to bp", "no B",
+		"Provenance:", "**command**", "**commit**", "**date**", "**BLAS**", "**threads**: 1", "**CPU**")
 
-	// Running again skips every finished run and gives the same table.
+	// Running again skips every finished run and gives the same table
+	// (the provenance, with its date, is that of the new report).
 	before, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
 	_, log = mustRun(t, c, dir)
-	if strings.Count(log, "done earlier") != 3 {
+	if strings.Count(log, "done earlier") != 4 {
 		t.Errorf("finished runs were not skipped:\n%s", log)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	before, _, _ = bytes.Cut(before, []byte("\nProvenance:"))
+	after, _, _ = bytes.Cut(after, []byte("\nProvenance:"))
 	if !bytes.Equal(before, after) {
 		t.Error("the report changed on a rerun")
 	}

@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"github.com/asymlab/asym/metrics"
+	"github.com/asymlab/asym/rules"
 )
 
 // MetricsFile is the name of a run directory's metrics file.
@@ -76,6 +77,25 @@ type AlignPoint struct {
 	NormRatio float64
 	// Regularizer is the rule's regularizer for the layer, NaN if none.
 	Regularizer float64
+	// NoB marks a rule without backward weights (direct feedback
+	// alignment): the metrics of B are NaN and shown as "no B".
+	NoB bool
+}
+
+// NoB reports whether the run's rule has no backward weights (its
+// alignment lines say so, or the registered rule of that name does, for
+// runs logged before the lines carried it): the metrics of B do not exist
+// for it.
+func (r Run) NoB() bool {
+	if info, ok := rules.Lookup(r.Rule); ok && r.Rule != "" && info.NoB {
+		return true
+	}
+	for _, p := range r.Align {
+		if p.NoB {
+			return true
+		}
+	}
+	return false
 }
 
 // FinalTestAcc returns the test accuracy after the last epoch, NaN if no
@@ -203,7 +223,7 @@ func ReadMetrics(rd io.Reader, name string) (Run, error) {
 			m := l.Metrics()
 			p := AlignPoint{Step: l.Step, Layer: l.Layer, Bound: l.Bound, WeightAngle: m.WeightAngle,
 				ProjectionAngle: m.ProjectionAngle, GradientAngle: m.GradientAngle, EndToEndAngle: m.EndToEndAngle,
-				NormRatio: m.NormRatio, Regularizer: m.Regularizer}
+				NormRatio: m.NormRatio, Regularizer: m.Regularizer, NoB: m.NoB}
 			k := key{l.Step, l.Layer}
 			if i, ok := alignAt[k]; ok {
 				run.Align[i] = p

@@ -221,6 +221,9 @@ type RunConfig struct {
 	Keep int `toml:"keep,omitempty" flag:"keep" help:"step checkpoints kept besides latest"`
 	// MetricsEvery logs alignment metrics every N steps (0: off).
 	MetricsEvery int `toml:"metrics_every,omitempty" flag:"metrics-every" help:"log alignment metrics every N steps (0: off)"`
+	// LogEvery logs the training loss and learning rate every N steps to
+	// metrics.jsonl ("step" records; 0: off), besides the per-epoch records.
+	LogEvery int `toml:"log_every,omitempty" flag:"log-every" help:"log the training loss and learning rate every N steps to metrics.jsonl (0: off)"`
 	// MaxSteps stops after N steps in total (0: no limit); for tests.
 	MaxSteps int64 `toml:"max_steps,omitempty" flag:"max-steps" help:"stop after N steps in total (0: no limit)"`
 	// SyncBN makes batch normalisation use the statistics of the global
@@ -387,8 +390,8 @@ func (c Config) Validate() error {
 	if c.Run.Threads < 0 {
 		bad("run.threads", "%d, want ≥ 0 (0: all cores)", c.Run.Threads)
 	}
-	if c.Run.CheckpointEvery < 0 || c.Run.Keep < 0 || c.Run.MetricsEvery < 0 || c.Run.MaxSteps < 0 {
-		bad("run", "checkpoint_every, keep, metrics_every and max_steps must be ≥ 0")
+	if c.Run.CheckpointEvery < 0 || c.Run.Keep < 0 || c.Run.MetricsEvery < 0 || c.Run.LogEvery < 0 || c.Run.MaxSteps < 0 {
+		bad("run", "checkpoint_every, keep, metrics_every, log_every and max_steps must be ≥ 0")
 	}
 	if info, ok := rules.Lookup(c.Rule.Name); !ok {
 		bad("rule.name", "unknown rule %q; valid: %s", c.Rule.Name, strings.Join(rules.Names(), ", "))

@@ -20,6 +20,7 @@ import (
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/optim"
+	"github.com/asymlab/asym/provenance"
 	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/tensor"
 )
@@ -430,6 +431,9 @@ type Summary struct {
 	// the run's log.
 	SkippedTrain int `json:"skipped_train,omitempty"`
 	SkippedTest  int `json:"skipped_test,omitempty"`
+	// Provenance says how and where the run was made: command line, asym
+	// version and commit, date, BLAS, threads, CPU.
+	Provenance provenance.Info `json:"provenance"`
 }
 
 // DefaultDir returns runs/<time>-<arch>-<data>-<rule> for a new run, with
@@ -481,6 +485,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 				return nil, t.interrupted(dir)
 			}
 			stepStart := time.Now()
+			lr := t.Opt.LR(optim.MainGroup) // the rate this step uses
 			loss, correct, stopAll, err := t.step1(b.X, b.Labels, stop)
 			if err != nil {
 				return nil, t.divergence(err, dir)
@@ -498,6 +503,11 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			t.sums.Count += int64(n)
 			t.sums.Seconds += d.Seconds()
 			t.batch++
+			if every := cfg.Run.LogEvery; every > 0 && t.step%int64(every) == 0 {
+				if err := t.writeMetrics(StepMetrics{Kind: "step", Step: t.step, Epoch: t.epoch + 1, LR: lr, TrainLoss: loss}); err != nil {
+					return nil, err
+				}
+			}
 			if t.Reporter != nil && t.comm().Rank() == 0 {
 				t.Reporter.Step(t.progress(loss, correct, n))
 			}
@@ -592,7 +602,8 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	s := &Summary{TestAcc: testAcc, TestTop5: testTop5, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
 		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
-		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}
+		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount(),
+		Provenance: provenance.Collect(t.E.Threads(), time.Now())}
 	if t.comm().Rank() == 0 {
 		if err := writeJSONFile(filepath.Join(dir, SummaryName), s); err != nil {
 			return nil, err

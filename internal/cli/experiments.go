@@ -173,7 +173,7 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		if dir == "" {
 			dir = filepath.Join("runs", fmt.Sprintf("%s-%s", kind, time.Now().Format("20060102-150405")))
 		}
-		out, err := experiments.Run(cmd.Context(), cfg, dir, s.Err)
+		out, err := experiments.RunMonitored(cmd.Context(), cfg, dir, &experiments.Monitor{W: s.Err, Live: s.ErrTTY})
 		if err != nil {
 			return err
 		}
