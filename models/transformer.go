@@ -59,7 +59,7 @@ func (b *transformer) blocks(causal bool) ([]nn.Layer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("models: %s: %w", b.s.Arch, err)
 		}
-		out = append(out, blk, nn.NewTap(fmt.Sprintf("blocks.%d.tap", i)))
+		out = append(out, blk, nn.NewTap(fmt.Sprintf("blocks.%d.tap", i)).SetNormalized(true))
 	}
 	return out, nil
 }

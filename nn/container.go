@@ -216,6 +216,8 @@ type Tap struct {
 	shape  []int // per-sample shape, recorded by OutShape
 	inject Injector
 	d      tensor.Tensor
+	x      *tensor.Tensor // the input of the last training forward pass
+	norm   bool
 }
 
 // NewTap returns a tap.
@@ -244,10 +246,29 @@ func (t *Tap) SetInjector(f Injector) { t.inject = f }
 // DiscardsGradient reports whether an injector is installed.
 func (t *Tap) DiscardsGradient() bool { return t.inject != nil }
 
-// Forward returns x.
+// Forward returns x (and, in training, keeps it for Input).
 func (t *Tap) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
+	if c.Train {
+		t.x = x
+	}
 	return x
 }
+
+// SetNormalized declares that every reader of the tap's stream sees it
+// through a LayerNorm over its last dimension (a pre-LN Transformer's
+// residual stream), so that direct feedback may enter through that
+// normalisation's Jacobian; it returns t.
+func (t *Tap) SetNormalized(v bool) *Tap {
+	t.norm = v
+	return t
+}
+
+// Normalized reports what SetNormalized declared.
+func (t *Tap) Normalized() bool { return t.norm }
+
+// Input returns the tap's input of the last training forward pass (nil
+// before one): an injector may make its gradient depend on it.
+func (t *Tap) Input() *tensor.Tensor { return t.x }
 
 // Backward returns dy, or the injected gradient.
 func (t *Tap) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {

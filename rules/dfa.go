@@ -18,6 +18,11 @@ import (
 //	δW   = δy xᵀ            (true local gradient)
 //	D_k ~ N(0, scale²/size_k), fixed; no input gradient crosses blocks.
 //
+// At the blocks of a pre-LN Transformer (gpt, vit), whose residual stream
+// every reader sees through a LayerNorm, the feedback enters through the
+// Jacobian of a parameter-free LayerNorm of the block's output h_k
+// (setting norm, default 1): δh_k = J_LN(h_k)ᵀ D_k e (see Norm).
+//
 // The output layer learns with its true gradient. For a network with an
 // output per position (a language model, logits (N, T, K)), every block's
 // tap has the same positions and D_k is shared by them: δh[n, t] =
@@ -31,6 +36,19 @@ import (
 type DirectFeedbackAlignment struct {
 	// Scale multiplies the standard deviation 1/√size of D's entries.
 	Scale float64
+	// Norm weights, at taps whose stream is read through LayerNorms
+	// (nn.Tap.Normalized: the blocks of gpt and vit), the path of D_k e
+	// through the Jacobian of a parameter-free LayerNorm of the tap's
+	// input h_k over its last dimension:
+	//
+	//	δh_k = (1 − Norm)·D_k e + Norm·J_LN(h_k)ᵀ D_k e.
+	//
+	// At 1 (the default) this removes the components of the feedback no
+	// reader sees (the mean of each vector and h_k's own direction) and
+	// scales it by 1/σ(h_k), as backprop's gradient of the stream is
+	// scaled; at 0 the feedback keeps its size while the stream grows,
+	// and the ViT diverges (docs/vit-results.md).
+	Norm float64
 }
 
 func init() {
@@ -39,8 +57,12 @@ func init() {
 		Update: "D_k fixed; δh_k = D_k e at each hidden block output", InputGrad: "none between blocks (δh_k = D_k e)",
 		Locality: "local (broadcast error)", Source: "Nøkland 2016 (arXiv 1609.01596)", NoB: true,
 		Settings: []Setting{{Name: "scale", Default: 1, NonNegative: true,
-			Doc: "multiplies the std 1/√size of the random feedback matrices"}},
-		New: func(s map[string]float64) (Rule, error) { return DirectFeedbackAlignment{Scale: s["scale"]}, nil },
+			Doc: "multiplies the std 1/√size of the random feedback matrices"},
+			{Name: "norm", Default: 1, NonNegative: true,
+				Doc: "weight of the path of D_k e through a LayerNorm's Jacobian at taps of a LayerNorm-read stream (gpt, vit); 0: plain D_k e"}},
+		New: func(s map[string]float64) (Rule, error) {
+			return DirectFeedbackAlignment{Scale: s["scale"], Norm: s["norm"]}, nil
+		},
 	})
 }
 
@@ -78,11 +100,55 @@ func (r DirectFeedbackAlignment) BindNetwork(net *nn.Network, env *Env) error {
 			Value: tensor.New(size, k)}
 		tensor.FillNormal(d.Value, env.Rand, r.Scale/math.Sqrt(float64(size)))
 		env.AddState(d)
+		var ln *tapNorm
+		if r.Norm != 0 && t.Normalized() {
+			ln = &tapNorm{w: float32(r.Norm)}
+		}
 		t.SetInjector(func(c *nn.Ctx, dst *tensor.Tensor) {
 			n := c.Err.Shape[0]
+			if ln != nil {
+				ln.de.Resize(append([]int{n}, shape...)...)
+				c.E.MatMul(false, true, n*rows, size, k, 1, c.Err.Data, d.Value.Data, 0, ln.de.Data)
+				ln.backward(c, dst, &ln.de, t.Input())
+				return
+			}
 			dst.Resize(append([]int{n}, shape...)...)
 			c.E.MatMul(false, true, n*rows, size, k, 1, c.Err.Data, d.Value.Data, 0, dst.Data)
 		})
 	}
 	return nil
+}
+
+// tapNorm holds the buffers of DFA's norm option: the Jacobian of a
+// LayerNorm with γ = 1, β = 0 over the last dimension of the tap's input.
+type tapNorm struct {
+	w                         float32 // weight of the Jacobian path
+	de, y                     tensor.Tensor
+	gamma, beta, dg, db, m, v []float32
+}
+
+// backward writes dst = (1 − w)·dy + w·J_LN(x)ᵀ dy.
+func (ln *tapNorm) backward(c *nn.Ctx, dst, dy, x *tensor.Tensor) {
+	if x == nil || !tensor.SameShape(x.Shape, dy.Shape) {
+		panic(fmt.Sprintf("rules: dfa norm: tap input %v, feedback %v", x, dy.Shape))
+	}
+	w := x.Shape[x.Rank()-1]
+	rows := len(x.Data) / w
+	if len(ln.gamma) != w {
+		ln.gamma, ln.beta = make([]float32, w), make([]float32, w)
+		ln.dg, ln.db = make([]float32, w), make([]float32, w)
+		for i := range ln.gamma {
+			ln.gamma[i] = 1
+		}
+	}
+	if cap(ln.m) < rows {
+		ln.m, ln.v = make([]float32, rows), make([]float32, rows)
+	}
+	ln.m, ln.v = ln.m[:rows], ln.v[:rows]
+	c.E.LayerNorm(&ln.y, x, ln.gamma, ln.beta, ln.m, ln.v, 1e-5) // nn.LayerNorm's ε (PyTorch's default)
+	c.E.LayerNormGrad(dst, ln.dg, ln.db, dy, x, ln.gamma, ln.m, ln.v)
+	if ln.w != 1 {
+		c.E.Scale(ln.w, dst.Data)
+		c.E.Axpy(1-ln.w, dy.Data, dst.Data)
+	}
 }

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -123,6 +124,114 @@ func TestDirectFeedbackTransformerInputGradients(t *testing.T) {
 				if got := spy.dx[name]; got != map[bool]int{false: 0, true: 1}[want[name]] {
 					t.Errorf("%s: %s computed its input gradient %d times, want %v", tc.rule, name, got, want[name])
 				}
+			}
+		})
+	}
+}
+
+// TestDirectFeedbackNormFormula checks the feedback at a tap of a
+// LayerNorm-read stream against a float64 hand computation on a
+// Linear → tap → classifier network: with g = D e per sample, the first
+// layer's weight gradient is Σ δh xᵀ, where
+//
+//	δh = (1 − norm)·g + norm·(g − mean(g) − ĥ·mean(g ⊙ ĥ))/√(var(h) + ε)
+//
+// and ĥ = (h − mean(h))/√(var(h) + ε); at a tap that does not declare a
+// normalised stream δh = g whatever norm is.
+func TestDirectFeedbackNormFormula(t *testing.T) {
+	const n, in, h, k = 5, 7, 6, 4
+	cases := []struct {
+		name       string
+		normalized bool
+		norm       float64 // the rule's setting
+		jacobian   float64 // the weight the formula gives the Jacobian path
+	}{
+		{"normalised tap, default", true, 1, 1},
+		{"normalised tap, mixed", true, 0.25, 0.25},
+		{"normalised tap, off", true, 0, 0},
+		{"plain tap", false, 1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := tensor.NewRand(3, 0)
+			fc1 := nn.NewLinear("fc1", in, h, true, nn.HeNormal, rng)
+			tap := nn.NewTap("blocks.0.tap").SetNormalized(tc.normalized)
+			head := nn.NewLinear("head", h, k, true, nn.HeNormal, rng)
+			net, err := nn.NewNetwork(nn.NewSequential("", fc1, tap, head), []int{in}, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := rules.New("dfa", map[string]float64{"norm": tc.norm})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound, err := rules.Apply(net, r, rules.Options{}, newEnv(4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			D := to64(bound.State[0].Value.Data)
+			x, labels := batch(rand.New(rand.NewPCG(1, 2)), n, net.In, k)
+			forwardBackward(newCtx(), net, x, labels)
+
+			X, W1, b1 := to64(x.Data), to64(fc1.Weight().Value.Data), to64(fc1.Bias().Value.Data)
+			W2, b2 := to64(head.Weight().Value.Data), to64(head.Bias().Value.Data)
+			want := make([]float64, h*in)
+			for s := 0; s < n; s++ {
+				hv := make([]float64, h)
+				for i := range hv {
+					hv[i] = b1[i]
+					for j := 0; j < in; j++ {
+						hv[i] += W1[i*in+j] * X[s*in+j]
+					}
+				}
+				logit, mx := make([]float64, k), math.Inf(-1)
+				for o := range logit {
+					logit[o] = b2[o]
+					for i := range hv {
+						logit[o] += W2[o*h+i] * hv[i]
+					}
+					mx = math.Max(mx, logit[o])
+				}
+				z := 0.0
+				for _, v := range logit {
+					z += math.Exp(v - mx)
+				}
+				e := make([]float64, k)
+				for o := range e {
+					e[o] = math.Exp(logit[o]-mx) / z / n
+				}
+				e[labels[s]] -= 1.0 / n
+				g := make([]float64, h)
+				for i := range g {
+					for o := range e {
+						g[i] += D[i*k+o] * e[o]
+					}
+				}
+				mu, vr := 0.0, 0.0
+				for _, v := range hv {
+					mu += v / h
+				}
+				for _, v := range hv {
+					vr += (v - mu) * (v - mu) / h
+				}
+				inv := 1 / math.Sqrt(vr+1e-5)
+				mg, mgh := 0.0, 0.0
+				for i := range g {
+					mg += g[i] / h
+					mgh += g[i] * (hv[i] - mu) * inv / h
+				}
+				for i := range g {
+					jac := inv * (g[i] - mg - (hv[i]-mu)*inv*mgh)
+					d := (1-tc.jacobian)*g[i] + tc.jacobian*jac
+					for j := 0; j < in; j++ {
+						want[i*in+j] += d * X[s*in+j]
+					}
+				}
+			}
+			// float32 sums of a few products: ~1e-6 relative; the plain
+			// feedback and the normalised one differ by O(1).
+			if d, s := maxAbsDiff(fc1.Weight().Grad.Data, want), maxAbs(want); s == 0 || !(d <= 1e-4*s) {
+				t.Errorf("δW1: max diff %g from the hand computation (largest entry %g)", d, s)
 			}
 		})
 	}
