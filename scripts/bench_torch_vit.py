@@ -11,11 +11,12 @@ sizes, batch and threads.
       One measurement: ms/step (median), images/s and the process's peak
       RSS (MiB), like `asym bench`.
 
-  python3 scripts/bench_torch_vit.py --asym ./asym --threads 1,2 --rounds 5
+  python3 scripts/bench_torch_vit.py --asym ./asym,./asym-openblas --threads 1,2 --rounds 3
       One interleaved run: every round runs `asym bench --model vit --rule
-      bp --json` and this script once per thread count, each in its own
-      process (its own peak RSS), alternating; prints the median round of
-      each and the ratio asym/torch of the medians.
+      bp --json` of each binary and this script once per thread count,
+      each in its own process (its own peak RSS), alternating; prints the
+      median over the rounds of each and the ratio asym/torch of the
+      medians.
 
 Needs Debian's python3-torch; never needed by the tests.
 """
@@ -107,16 +108,18 @@ def interleaved(a):
     rows = {}
     for r in range(a.rounds):
         for t in a.thread_list:
-            out = subprocess.run([a.asym, "bench", "--model", "vit", "--rule", "bp", "--input", shape,
-                                  "--classes", str(a.classes), "--threads", str(t), "--json"] + sizes,
-                                 check=True, capture_output=True, text=True).stdout
-            res = json.loads(out)
-            res = res[0] if isinstance(res, list) else res.get("results", [res])[0]
-            rows.setdefault(("asym", t), []).append(res)
+            for binary in a.asym.split(","):
+                out = subprocess.run([binary, "bench", "--model", "vit", "--rule", "bp", "--input", shape,
+                                      "--classes", str(a.classes), "--threads", str(t), "--json"] + sizes,
+                                     check=True, capture_output=True, text=True).stdout
+                res = json.loads(out)[0]
+                rows.setdefault((f"asym {res['backend']}", t), []).append(
+                    {"ms_per_step": res["step_ms"], "peak_rss_mib": res["peak_rss_mb"]})
             out = subprocess.run([sys.executable, __file__, "--json", "--threads", str(t), "--input", shape,
                                   "--classes", str(a.classes)] + sizes, check=True, capture_output=True,
                                  text=True).stdout
-            rows.setdefault(("torch", t), []).append(json.loads(out))
+            res = json.loads(out)
+            rows.setdefault((res["impl"], t), []).append(res)
             print(f"round {r + 1}/{a.rounds}, {t} threads done", file=sys.stderr)
     return rows
 
@@ -135,14 +138,17 @@ def main():
     if a.asym:
         a.thread_list = [int(v) for v in a.threads.split(",")]
         rows = interleaved(a)
-        print("| threads | asym ms/step | torch ms/step | ratio asym/torch | asym peak RSS MiB | torch peak RSS MiB |")
-        print("|---|---|---|---|---|---|")
+        torch_name = next(k[0] for k in rows if k[0].startswith("torch"))
+        print("| implementation | threads | ms/step (median of rounds) | ratio to torch | peak RSS MiB (max) |")
+        print("|---|---|---|---|---|")
         for t in a.thread_list:
-            am = statistics.median(r["ms_per_step"] for r in rows[("asym", t)])
-            tm = statistics.median(r["ms_per_step"] for r in rows[("torch", t)])
-            ar = max(r["peak_rss_mib"] for r in rows[("asym", t)])
-            tr = max(r["peak_rss_mib"] for r in rows[("torch", t)])
-            print(f"| {t} | {am:.1f} | {tm:.1f} | {am / tm:.2f} | {ar:.0f} | {tr:.0f} |")
+            tm = statistics.median(r["ms_per_step"] for r in rows[(torch_name, t)])
+            for name, th in rows:
+                if th != t:
+                    continue
+                ms = statistics.median(r["ms_per_step"] for r in rows[(name, t)])
+                rss = max(r["peak_rss_mib"] for r in rows[(name, t)])
+                print(f"| {name} | {t} | {ms:.1f} | {ms / tm:.2f} | {rss:.0f} |")
         return
     a.threads = int(a.threads)
     res = measure(a)
