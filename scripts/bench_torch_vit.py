@@ -23,6 +23,7 @@ Needs Debian's python3-torch; never needed by the tests.
 import argparse
 import json
 import math
+import os
 import resource
 import statistics
 import subprocess
@@ -139,16 +140,18 @@ def main():
         a.thread_list = [int(v) for v in a.threads.split(",")]
         rows = interleaved(a)
         torch_name = next(k[0] for k in rows if k[0].startswith("torch"))
-        print("| implementation | threads | ms/step (median of rounds) | ratio to torch | peak RSS MiB (max) |")
-        print("|---|---|---|---|---|")
+        print("| implementation | threads | ms/step (median of rounds) | min–max over rounds | ratio to torch | peak RSS MiB (max) |")
+        print("|---|---|---|---|---|---|")
         for t in a.thread_list:
             tm = statistics.median(r["ms_per_step"] for r in rows[(torch_name, t)])
             for name, th in rows:
                 if th != t:
                     continue
-                ms = statistics.median(r["ms_per_step"] for r in rows[(name, t)])
+                all_ms = [r["ms_per_step"] for r in rows[(name, t)]]
+                ms = statistics.median(all_ms)
                 rss = max(r["peak_rss_mib"] for r in rows[(name, t)])
-                print(f"| {name} | {t} | {ms:.1f} | {ms / tm:.2f} | {rss:.0f} |")
+                print(f"| {name} | {t} | {ms:.1f} | {min(all_ms):.1f}–{max(all_ms):.1f} | {ms / tm:.2f} | {rss:.0f} |")
+        print(f"load average (1, 5, 15 min) after the run: {os.getloadavg()}")
         return
     a.threads = int(a.threads)
     res = measure(a)
