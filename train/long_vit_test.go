@@ -8,7 +8,7 @@ import "testing"
 // this test was written), far above its own no-feedback baseline (scale
 // 0: only ln_f and the head learn, 66.30 % measured). Without the
 // feedback through the LayerNorm's Jacobian (norm = 0) the same run
-// diverged at step 28. About 25 s on one thread of the pure-Go build.
+// diverged at step 28. About 17 s on one thread of the pure-Go build.
 func TestLongViTDirectFeedback(t *testing.T) {
 	long(t)
 	run := func(params map[string]float64) float64 {
