@@ -54,7 +54,7 @@ type DirectFeedbackAlignment struct {
 func init() {
 	Register(Info{
 		Name: "dfa", Summary: "direct feedback alignment: output error to every hidden block via fixed random D_k",
-		Update: "D_k fixed; δh_k = D_k e at each hidden block output", InputGrad: "none between blocks (δh_k = D_k e)",
+		Update: "D_k fixed; δh_k = D_k e at each hidden block output (J_LN(h_k)ᵀ D_k e at Transformer blocks)", InputGrad: "none between blocks (δh_k = D_k e)",
 		Locality: "local (broadcast error)", Source: "Nøkland 2016 (arXiv 1609.01596)", NoB: true,
 		Settings: []Setting{{Name: "scale", Default: 1, NonNegative: true,
 			Doc: "multiplies the std 1/√size of the random feedback matrices"},
