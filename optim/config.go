@@ -33,7 +33,7 @@ const (
 )
 
 var (
-	methodNames = []string{MethodSGD, MethodGD}
+	methodNames = []string{MethodSGD, MethodGD, MethodAdamW}
 	noiseNames  = []string{NoiseNormal, NoiseUniform}
 	kindNames   = []string{nn.KindWeight.String(), nn.KindBias.String(), nn.KindNorm.String(), nn.KindFeedback.String()}
 )
@@ -41,7 +41,8 @@ var (
 // Settings are the hyperparameters of one parameter group. The zero value
 // is plain SGD with learning rate 0; set LR.
 type Settings struct {
-	// Method is "sgd" (the default when empty) or "gd" (no momentum).
+	// Method is "sgd" (the default when empty), "gd" (no momentum) or
+	// "adamw" (PyTorch's AdamW; with WeightDecay 0 it is Adam).
 	Method string `json:"method,omitempty"`
 	// LR is the base learning rate, ≥ 0; the schedule multiplies it.
 	LR float64 `json:"lr"`
@@ -49,6 +50,12 @@ type Settings struct {
 	Momentum float64 `json:"momentum,omitempty"`
 	// Nesterov selects Nesterov momentum (needs Momentum > 0).
 	Nesterov bool `json:"nesterov,omitempty"`
+	// Beta1 and Beta2 are AdamW's moment decays in [0, 1) (0 means
+	// PyTorch's defaults 0.9 and 0.999).
+	Beta1 float64 `json:"beta1,omitempty"`
+	Beta2 float64 `json:"beta2,omitempty"`
+	// Eps is AdamW's ε ≥ 0 (0 means PyTorch's default 1e-8).
+	Eps float64 `json:"eps,omitempty"`
 	// WeightDecay is the L2 coefficient wd ≥ 0 added as wd·p to the
 	// gradient of the parameters whose kind is in DecayKinds. The paper's
 	// l2_regularizer(1e-4) corresponds to 1e-4.
@@ -62,6 +69,10 @@ type Settings struct {
 	Schedule Schedule `json:"schedule"`
 	// Noise adds noisy updates when Noise.Distribution is set.
 	Noise Noise `json:"noise"`
+	// ClipNorm, if > 0, clips the group's gradients before each update to
+	// a global L2 norm of at most ClipNorm, in place, as PyTorch's
+	// clip_grad_norm_ does (see [ClipGlobalNorm]).
+	ClipNorm float64 `json:"clip_norm,omitempty"`
 }
 
 // Noise configures the paper's noisy updates: after the group's update,
@@ -141,8 +152,16 @@ func (s Settings) check(prefix string, c Clock) []error {
 		if s.Momentum != 0 || s.Nesterov {
 			errs = append(errs, bad(f("method"), s.Method, "has no momentum: set momentum to 0 and nesterov to false, or use method \"sgd\""))
 		}
+	case MethodAdamW:
+		if s.Momentum != 0 || s.Nesterov {
+			errs = append(errs, bad(f("method"), s.Method, "has no momentum (set beta1): set momentum to 0 and nesterov to false"))
+		}
 	default:
 		errs = append(errs, bad(f("method"), s.Method, "must be one of "+list(methodNames)))
+	}
+	errs = append(errs, s.checkAdamW(prefix)...)
+	if !finiteNonNeg(s.ClipNorm) {
+		errs = append(errs, bad(f("clip_norm"), s.ClipNorm, "must be a finite number >= 0 (0 = no clipping)"))
 	}
 	if !finiteNonNeg(s.LR) {
 		errs = append(errs, bad(f("lr"), s.LR, "must be a finite number >= 0"))

@@ -52,11 +52,13 @@ type group struct {
 	name    string
 	set     Settings
 	entries []entry
+	norm    float64 // global gradient norm before clipping, at the last step (ClipNorm > 0)
 }
 
 type entry struct {
 	p     *nn.Param
-	buf   *tensor.Tensor // momentum buffer; nil without momentum
+	buf   *tensor.Tensor // momentum buffer (Adam: first moment); nil without
+	sq    *tensor.Tensor // second moment (Adam, RMSProp); nil for sgd and gd
 	wd    float32        // weight decay for this parameter (0 if its kind is not decayed)
 	index uint64         // position in SGD.params, for the noise stream
 }
@@ -142,8 +144,13 @@ func NewGroups(groups []Group, clock Clock, seed uint64) (*SGD, error) {
 			if mask&(1<<uint(p.Kind)) != 0 {
 				e.wd = float32(set.WeightDecay)
 			}
-			if set.Momentum != 0 {
-				e.buf = tensor.New(p.Value.Shape...)
+			switch set.Method {
+			case MethodAdamW:
+				e.buf, e.sq = tensor.New(p.Value.Shape...), tensor.New(p.Value.Shape...)
+			default:
+				if set.Momentum != 0 {
+					e.buf = tensor.New(p.Value.Shape...)
+				}
 			}
 			gr.entries = append(gr.entries, e)
 			o.params = append(o.params, p)
@@ -185,12 +192,19 @@ func (o *SGD) step1(only []int) {
 		lr := o.lr(g)
 		lr32 := float32(lr)
 		mu := float32(g.set.Momentum)
+		g.norm = 0
+		if g.set.ClipNorm > 0 {
+			g.norm = clipGroup(g.entries, g.set.ClipNorm)
+		}
+		aw := g.set.adamWStep(lr, t)
 		for _, e := range g.entries {
 			p, d := e.p.Value.Data, e.p.Grad.Data
 			if len(d) != len(p) {
 				panic(fmt.Sprintf("optim: %s: gradient has %d elements, value %d", e.p.Name, len(d), len(p)))
 			}
 			switch {
+			case g.set.Method == MethodAdamW:
+				updateAdamW(p, d, e.buf.Data, e.sq.Data, e.wd, aw)
 			case e.buf == nil:
 				updatePlain(p, d, lr32, e.wd)
 			case g.set.Nesterov:

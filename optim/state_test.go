@@ -166,7 +166,7 @@ func TestSetStateErrors(t *testing.T) {
 		want   []string
 	}{
 		{"negative step", func(s *State) { s.Step = -1 }, []string{"step -1 is negative"}},
-		{"missing", func(s *State) { s.Tensors = s.Tensors[1:] }, []string{`missing tensor "optim.momentum.l1.weight" (group "main" has momentum 0.9)`}},
+		{"missing", func(s *State) { s.Tensors = s.Tensors[1:] }, []string{`missing tensor "optim.momentum.l1.weight" (group "main": method "", momentum 0.9)`}},
 		{"unexpected", func(s *State) {
 			s.Tensors = append(s.Tensors, StateTensor{Name: "optim.momentum.l9.weight", Value: tensor.New(1)})
 		}, []string{`unexpected tensor "optim.momentum.l9.weight"`}},

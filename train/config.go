@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
+	"github.com/asymlab/asym/optim"
 	"github.com/asymlab/asym/rules"
 )
 
@@ -82,18 +84,28 @@ type DataConfig struct {
 // OptimConfig sets the optimizer of W (and, unless Feedback overrides
 // it, of the backward weights B).
 type OptimConfig struct {
-	Method         string       `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd"`
-	LR             float64      `toml:"lr" flag:"lr" help:"learning rate"`
-	Momentum       float64      `toml:"momentum" flag:"momentum" help:"momentum"`
-	Nesterov       bool         `toml:"nesterov" flag:"nesterov" help:"Nesterov momentum"`
-	WeightDecay    float64      `toml:"weight_decay" flag:"weight-decay" help:"L2 weight decay on forward weights W"`
-	Schedule       string       `toml:"schedule" flag:"schedule" help:"learning-rate schedule: constant, step, cosine"`
-	Milestones     []float64    `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
-	Gamma          float64      `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
-	Floor          float64      `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
-	Warmup         float64      `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
-	LabelSmoothing float64      `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
-	Feedback       *FeedbackOpt `toml:"feedback,omitempty"`
+	Method         string    `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd, adamw (decoupled weight decay; Adam without it)"`
+	LR             float64   `toml:"lr" flag:"lr" help:"learning rate"`
+	Momentum       float64   `toml:"momentum" flag:"momentum" help:"momentum"`
+	Nesterov       bool      `toml:"nesterov" flag:"nesterov" help:"Nesterov momentum"`
+	WeightDecay    float64   `toml:"weight_decay" flag:"weight-decay" help:"L2 weight decay on forward weights W"`
+	Schedule       string    `toml:"schedule" flag:"schedule" help:"learning-rate schedule: constant, step, cosine"`
+	Milestones     []float64 `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
+	Gamma          float64   `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
+	Floor          float64   `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
+	Warmup         float64   `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
+	LabelSmoothing float64   `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
+	// ScheduleUnit is the unit of Warmup and Milestones: epoch (default)
+	// or step.
+	ScheduleUnit string `toml:"schedule_unit,omitempty" flag:"schedule-unit" help:"unit of --warmup and --milestones: epoch (default), step"`
+	// Beta1, Beta2 and Eps are AdamW's settings (0: PyTorch's defaults).
+	Beta1 float64 `toml:"beta1,omitempty" flag:"beta1" help:"AdamW β1 (0: 0.9)"`
+	Beta2 float64 `toml:"beta2,omitempty" flag:"beta2" help:"AdamW β2 (0: 0.999)"`
+	Eps   float64 `toml:"eps,omitempty" flag:"eps" help:"AdamW ε (0: 1e-8)"`
+	// ClipNorm clips the gradients of W, biases and norms (not B) to this
+	// global L2 norm before each update.
+	ClipNorm float64      `toml:"clip_norm,omitempty" flag:"clip-norm" help:"clip the gradients of W, biases and norms to this global L2 norm (0: off)"`
+	Feedback *FeedbackOpt `toml:"feedback,omitempty"`
 }
 
 // FeedbackOpt overrides optimizer settings for the backward weights B.
@@ -104,6 +116,9 @@ type FeedbackOpt struct {
 	Nesterov    *bool    `toml:"nesterov,omitempty" flag:"b-nesterov" help:"Nesterov momentum for B (default: --nesterov)"`
 	WeightDecay *float64 `toml:"weight_decay,omitempty" flag:"b-weight-decay" help:"weight decay of B (default: --weight-decay)"`
 	Schedule    *string  `toml:"schedule,omitempty" flag:"b-schedule" help:"learning-rate schedule of B (default: --schedule)"`
+	// Method gives B its own optimizer (e.g. sgd while W uses adamw; adamw
+	// with B's weight decay 0 is Adam).
+	Method *string `toml:"method,omitempty" flag:"b-optimizer" help:"optimizer of B: sgd, gd, adamw (default: --optimizer)"`
 }
 
 // RuleConfig selects the learning rule of the backward weights.
@@ -318,8 +333,13 @@ func (c Config) Validate() error {
 		bad("optim.label_smoothing", "%v, want in [0, 1)", c.Optim.LabelSmoothing)
 	}
 	// Check the schedules on a clock of one step per epoch, so that
-	// lengths given in epochs compare with the run's.
-	if _, err := c.optimConfig(1, int64(max(c.Run.Epochs, 1))); err != nil {
+	// lengths given in epochs compare with the run's (lengths in steps are
+	// checked against the run when the trainer knows the epoch's steps).
+	total := int64(max(c.Run.Epochs, 1))
+	if c.Optim.ScheduleUnit == optim.UnitStep {
+		total = math.MaxInt32
+	}
+	if _, err := c.optimConfig(1, total); err != nil {
 		bad("optim", "%v", err)
 	}
 	return errors.Join(errs...)

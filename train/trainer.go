@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -190,9 +191,11 @@ func (c Config) modelSpec(in []int, classes int) models.Spec {
 func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 	o := c.Optim
 	main := optim.Settings{Method: o.Method, LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov, WeightDecay: o.WeightDecay,
-		Schedule: optim.Schedule{Name: o.Schedule, Unit: optim.UnitEpoch, Milestones: o.Milestones, Gamma: o.Gamma,
+		Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, ClipNorm: o.ClipNorm,
+		Schedule: optim.Schedule{Name: o.Schedule, Unit: cmp.Or(o.ScheduleUnit, optim.UnitEpoch), Milestones: o.Milestones, Gamma: o.Gamma,
 			Floor: o.Floor, Warmup: o.Warmup}}
 	fb := main
+	fb.ClipNorm = 0 // clipping is W's
 	if f := o.Feedback; f != nil {
 		if f.LR != nil {
 			fb.LR = *f.LR
@@ -209,6 +212,12 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 		}
 		if f.Schedule != nil {
 			fb.Schedule.Name = *f.Schedule
+		}
+		if f.Method != nil && *f.Method != fb.Method {
+			fb.Method = *f.Method
+			if fb.Method != optim.MethodAdamW {
+				fb.Beta1, fb.Beta2, fb.Eps = 0, 0, 0
+			}
 		}
 	}
 	if c.Rule.NoiseDist != "" {
