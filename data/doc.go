@@ -15,27 +15,22 @@
 //     round(0.2·n) of them go to the test split. That gives 1438 training
 //     and 359 test samples (per class 0..9: 36 36 35 37 36 36 36 36 35 36
 //     test samples), both in file order.
-//
 //   - "fashion-mnist": Fashion-MNIST (60000 + 10000 images of 1×28×28,
 //     values 0..255, 10 classes) in the IDX format, read from the directory
 //     given or, by default, from [FashionMNISTDir], where Debian's
 //     dataset-fashion-mnist package installs it.
-//
 //   - "mnist": MNIST, same format; it has no default directory.
-//
 //   - "cifar10" and "cifar100": CIFAR-10 and CIFAR-100 (50000 + 10000
 //     images of 3×32×32, values 0..255, 10 or 100 classes) in their
 //     official binary formats ([LoadCIFARDir], [ParseCIFAR]), read from the
 //     directory given or its cifar-10-batches-bin or cifar-100-binary
 //     sub-directory. Their standard augmentation, in [Info].Augment, is
 //     pad-4 random crops and flips.
-//
 //   - "imagefolder": an ImageNet-style tree DIR/train/<class>/*.jpg and
 //     DIR/val/<class>/*.jpg (JPEG or PNG) read lazily by [ImageFolder]: a
 //     sample is decoded when read, at S×S (224 by default, [Options]),
 //     with the paper's preprocessing: random-resized crops and flips for
 //     training, resize and centre crop for evaluation.
-//
 //   - "text": a character-level text ([ParseText]): Newton's Opticks
 //     (567,038 characters, 91 distinct), embedded ([Opticks]), or the UTF-8
 //     text file given as the directory. The vocabulary ([Vocab]) is the
