@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/asymlab/asym/tensor"
 )
 
 // opticksGz is Isaac Newton's "Opticks" (4th edition, 1730), Project
@@ -181,8 +183,8 @@ func ParseText(name string, b []byte, context int) (*Text, error) {
 	nVal := int(math.Round(TextValFraction * float64(n)))
 	nTrain := n - nVal
 	if min(nTrain, nVal) < context+1 {
-		return nil, fmt.Errorf("data: %s: %d characters give a training split of %d and a validation split of %d (the last %g), and each needs at least context+1 = %d: %w; use a longer text or a shorter context",
-			name, n, nTrain, nVal, TextValFraction, context+1, ErrTextTooShort)
+		return nil, fmt.Errorf("data: %s: %d characters give a training split of %d and a validation split of %d (the last %g%%), and each needs at least context+1 = %d: %w; use a longer text or a shorter context",
+			name, n, nTrain, nVal, 100*TextValFraction, context+1, ErrTextTooShort)
 	}
 	v := NewVocab(text)
 	ids, err := v.Encode(text)
@@ -322,3 +324,30 @@ func (w *TokenWindows) UnigramEntropy() float64 {
 // BitsPerChar converts a cross-entropy in nats per character into bits per
 // character: loss / ln 2.
 func BitsPerChar(loss float64) float64 { return loss / math.Ln2 }
+
+// SplitWindows turns a batch of text windows x, shape (N, 2, T) as a
+// [Loader] gives them, into the model's input, shape (N, T) of token ids,
+// and its N·T next-token targets, sample-major. The inputs reuse x's
+// storage (x is overwritten); the targets are written into targets,
+// reallocated if it is too short, and returned. It panics if x is not of
+// shape (N, 2, T).
+func SplitWindows(x *tensor.Tensor, targets []int32) (*tensor.Tensor, []int32) {
+	if x.Rank() != 3 || x.Shape[1] != 2 {
+		panic(fmt.Sprintf("data: SplitWindows: batch of shape %v, want (N, 2, T)", x.Shape))
+	}
+	n, t := x.Shape[0], x.Shape[2]
+	if cap(targets) < n*t {
+		targets = make([]int32, n*t)
+	}
+	targets = targets[:n*t]
+	d := x.Data
+	for i := range n {
+		for j, v := range d[i*2*t+t : i*2*t+2*t] {
+			targets[i*t+j] = int32(v)
+		}
+	}
+	for i := range n { // forward: sample i moves from 2it to it ≤ 2it
+		copy(d[i*t:i*t+t], d[i*2*t:i*2*t+t])
+	}
+	return tensor.FromData(d[:n*t], n, t), targets
+}

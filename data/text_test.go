@@ -256,3 +256,38 @@ func FuzzParseText(f *testing.F) {
 		}
 	})
 }
+
+// TestSplitWindows batches three windows with the loader and splits them
+// into inputs and targets.
+func TestSplitWindows(t *testing.T) {
+	tx, err := ParseText("t", []byte("the quick brown fox jumps over the lazy dog, again and again and again"), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLoader(tx.Train, Config{BatchSize: 3, Augment: Augment{NoAugmenter: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b *Batch
+	for bb, err := range l.Ordered() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bb
+		break
+	}
+	x, y := SplitWindows(b.X, nil)
+	if len(x.Shape) != 2 || x.Shape[0] != 3 || x.Shape[1] != 5 || len(y) != 15 {
+		t.Fatalf("inputs %v, %d targets", x.Shape, len(y))
+	}
+	in := make([]int32, 15)
+	for i, v := range x.Data {
+		in[i] = int32(v)
+	}
+	if got := tx.Vocab.Decode(in); got != "the quick brown" {
+		t.Errorf("inputs %q", got)
+	}
+	if got := tx.Vocab.Decode(y); got != "he quick brown " {
+		t.Errorf("targets %q", got)
+	}
+}

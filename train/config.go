@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/optim"
@@ -54,9 +55,13 @@ type ModelConfig struct {
 // DataConfig selects the data set and its pipeline.
 type DataConfig struct {
 	// Name is the data set: digits (embedded), fashion-mnist, mnist, ...
-	Name string `toml:"name" flag:"data" help:"data set: digits (embedded), fashion-mnist, mnist, cifar10, cifar100, imagefolder"`
-	// Dir overrides where the data set is looked up.
-	Dir string `toml:"dir,omitempty" flag:"data-dir" help:"directory holding the data set files"`
+	Name string `toml:"name" flag:"data" help:"data set: digits (embedded), fashion-mnist, mnist, cifar10, cifar100, imagefolder, text (Newton's Opticks, embedded, or --data-dir FILE)"`
+	// Dir overrides where the data set is looked up (for text, a UTF-8
+	// text file).
+	Dir string `toml:"dir,omitempty" flag:"data-dir" help:"directory holding the data set files (text: a UTF-8 text file)"`
+	// Context is the window length of the text data set (characters per
+	// sample).
+	Context int `toml:"context,omitempty" flag:"context" help:"characters per window of the text data set (0: 128)"`
 	// Batch is the training batch size.
 	Batch int `toml:"batch" flag:"batch" help:"training batch size"`
 	// EvalBatch is the evaluation batch size (default: Batch).
@@ -328,6 +333,9 @@ func (c Config) Validate() error {
 	}
 	if c.Rule.NoiseVariance < 0 {
 		bad("rule.noise_variance", "%v, want ≥ 0", c.Rule.NoiseVariance)
+	}
+	if c.Data.Context < 0 {
+		bad("data.context", "%d, want >= 0 (0: %d)", c.Data.Context, data.DefaultContext)
 	}
 	if c.Optim.LabelSmoothing < 0 || c.Optim.LabelSmoothing >= 1 {
 		bad("optim.label_smoothing", "%v, want in [0, 1)", c.Optim.LabelSmoothing)

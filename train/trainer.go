@@ -113,7 +113,7 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN()}
 	var err error
-	t.TrainSet, t.TestSet, t.Info, err = data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize})
+	t.TrainSet, t.TestSet, t.Info, err = data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize, Context: cfg.Data.Context})
 	if err != nil {
 		return nil, err
 	}
