@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/asymlab/asym/nn"
@@ -46,29 +45,110 @@ type Spec struct {
 	ZeroInitResidual bool
 }
 
-var arches = []string{"mlp", "convnet", "resnet", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
-	"resnet18", "resnet34", "resnet50", "resnet101", "resnet152"}
+func init() {
+	Register(Arch{Name: "mlp", Build: imageBuild((*builder).mlp)})
+	Register(Arch{Name: "convnet", Build: imageBuild((*builder).convnet)})
+}
 
-// Names returns the architecture names (besides these, "resnetN" for any
+// Arch is a registered architecture: one file per architecture registers
+// it from an init function with [Register].
+type Arch struct {
+	// Name is the architecture's name in configs (lower case).
+	Name string
+	// Family, if set, makes this entry a family: it builds the names it
+	// accepts (the CIFAR-style "resnetN"), and Name only identifies it
+	// (families are not listed by [Names]).
+	Family func(name string) bool
+	// Build constructs the network for s (s.Arch is the name as given,
+	// lower-cased) with weights drawn from rng.
+	Build func(s Spec, rng *rand.Rand) (*nn.Network, error)
+}
+
+var registry []Arch
+
+// Register adds an architecture. It panics on an empty or taken name or a
+// nil Build (a programmer error).
+func Register(a Arch) {
+	if a.Name == "" || a.Build == nil || a.Name != strings.ToLower(a.Name) {
+		panic("models: Register: incomplete architecture " + a.Name)
+	}
+	for _, r := range registry {
+		if r.Name == a.Name {
+			panic("models: Register: duplicate architecture " + a.Name)
+		}
+	}
+	registry = append(registry, a)
+}
+
+// lookup returns the architecture that builds name: an exact name first,
+// then a family.
+func lookup(name string) (Arch, bool) {
+	a := strings.ToLower(name)
+	for _, r := range registry {
+		if r.Family == nil && r.Name == a {
+			return r, true
+		}
+	}
+	for _, r := range registry {
+		if r.Family != nil && r.Family(a) {
+			return r, true
+		}
+	}
+	return Arch{}, false
+}
+
+// Names returns the registered architecture names in registration order,
+// families excluded (they accept names of a pattern: "resnetN" for any
 // N = 6n+2 ≥ 8 is a CIFAR-style ResNet; see [Valid]).
-func Names() []string { return append([]string(nil), arches...) }
+func Names() []string {
+	var n []string
+	for _, r := range registry {
+		if r.Family == nil {
+			n = append(n, r.Name)
+		}
+	}
+	return n
+}
 
 // Valid reports whether arch names an architecture Build knows.
 func Valid(arch string) bool {
-	a := strings.ToLower(arch)
-	for _, n := range arches {
-		if n == a {
-			return true
-		}
-	}
-	if d, err := strconv.Atoi(strings.TrimPrefix(a, "resnet")); err == nil && strings.HasPrefix(a, "resnet") {
-		return d >= 8 && (d-2)%6 == 0
-	}
-	return false
+	_, ok := lookup(arch)
+	return ok
 }
 
 // Build constructs the network described by s with weights drawn from rng.
 func Build(s Spec, rng *rand.Rand) (*nn.Network, error) {
+	a, ok := lookup(s.Arch)
+	if !ok {
+		return nil, errArch(s.Arch)
+	}
+	s.Arch = strings.ToLower(s.Arch)
+	return a.Build(s, rng)
+}
+
+// imageBuild adapts a builder of an image classifier's root layer to
+// [Arch.Build]: it validates the image input (C, H, W), the classes and the
+// common options, and wraps the root in a network.
+func imageBuild(root func(b *builder) (nn.Layer, error)) func(Spec, *rand.Rand) (*nn.Network, error) {
+	return func(s Spec, rng *rand.Rand) (*nn.Network, error) {
+		b, err := newBuilder(s, rng)
+		if err != nil {
+			return nil, err
+		}
+		r, err := root(b)
+		if err != nil {
+			return nil, err
+		}
+		net, err := nn.NewNetwork(r, b.s.In, b.s.Classes)
+		if err != nil {
+			return nil, fmt.Errorf("models: %s on input %v: %w", s.Arch, s.In, err)
+		}
+		return net, nil
+	}
+}
+
+// newBuilder validates the options every image model shares.
+func newBuilder(s Spec, rng *rand.Rand) (*builder, error) {
 	if len(s.In) != 3 || s.In[0] <= 0 || s.In[1] <= 0 || s.In[2] <= 0 {
 		return nil, fmt.Errorf("models: input shape %v is not (C, H, W)", s.In)
 	}
@@ -91,37 +171,7 @@ func Build(s Spec, rng *rand.Rand) (*nn.Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("models: init: %w", err)
 	}
-	b := &builder{s: s, init: init, rng: rng}
-	var root nn.Layer
-	arch := strings.ToLower(s.Arch)
-	switch {
-	case arch == "mlp":
-		root, err = b.mlp()
-	case arch == "convnet":
-		root, err = b.convnet()
-	case arch == "resnet":
-		root, err = b.cifarResNet(s.Depth)
-	case strings.HasPrefix(arch, "resnet"):
-		d, _ := strconv.Atoi(strings.TrimPrefix(arch, "resnet"))
-		switch {
-		case d == 18 || d == 34 || d == 50 || d == 101 || d == 152:
-			root, err = b.imagenetResNet(d)
-		case d >= 8 && (d-2)%6 == 0:
-			root, err = b.cifarResNet(d)
-		default:
-			err = errArch(s.Arch)
-		}
-	default:
-		err = errArch(s.Arch)
-	}
-	if err != nil {
-		return nil, err
-	}
-	net, err := nn.NewNetwork(root, s.In, s.Classes)
-	if err != nil {
-		return nil, fmt.Errorf("models: %s on input %v: %w", s.Arch, s.In, err)
-	}
-	return net, nil
+	return &builder{s: s, init: init, rng: rng}, nil
 }
 
 func errArch(a string) error {

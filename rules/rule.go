@@ -101,7 +101,9 @@ const (
 type Options struct {
 	// Layers selects weight layers: "all" (default), "hidden" (all but the
 	// last weight layer, which then stays exact backprop), or a
-	// comma-separated list of layer names or path.Match globs.
+	// comma-separated list of layer names or path.Match globs. Embedding
+	// tables ([nn.Lookup]) are left out of "all" and "hidden": they are
+	// bound only when a name or glob selects them.
 	Layers string
 	// Exclude is a comma-separated list of names or globs to leave exact.
 	Exclude string
@@ -129,14 +131,22 @@ type Bound struct {
 // Select returns the weight layers of net chosen by opts.
 func Select(net *nn.Network, opts Options) ([]nn.WeightLayer, error) {
 	all := net.WeightLayers()
+	// Lookups (embedding tables) are bound only when named: their B
+	// changes no gradient (see nn.Lookup).
+	var dense []nn.WeightLayer
+	for _, l := range all {
+		if lk, ok := l.(nn.Lookup); !ok || !lk.IsLookup() {
+			dense = append(dense, l)
+		}
+	}
 	sel := strings.TrimSpace(opts.Layers)
 	var out []nn.WeightLayer
 	switch sel {
 	case "", "all":
-		out = append(out, all...)
+		out = append(out, dense...)
 	case "hidden":
-		if len(all) > 0 {
-			out = append(out, all[:len(all)-1]...)
+		if len(dense) > 0 {
+			out = append(out, dense[:len(dense)-1]...)
 		}
 	default:
 		pats, err := patterns(sel)

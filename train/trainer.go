@@ -253,7 +253,8 @@ func (t *Trainer) TrainStep(x *tensor.Tensor, labels []int32) (float64, int, err
 // step).
 func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float64, correct int, stopAll bool, err error) {
 	comm := t.comm()
-	n := len(labels)
+	n := x.Shape[0]
+	tps := t.Net.Head.Targets(t.Net.Out) // targets per sample
 	lo, hi := shard(n, comm.Rank(), comm.Size())
 	c := &nn.Ctx{E: t.E, Train: true, Seed: t.Cfg.Run.Seed, Step: uint64(t.step), Offset: lo}
 	xl := x
@@ -265,7 +266,7 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 		}
 		per := x.RowLen()
 		xl = tensor.FromData(x.Data[lo*per:hi*per], append([]int{hi - lo}, x.Shape[1:]...)...)
-		labels = labels[lo:hi]
+		labels = labels[lo*tps : hi*tps]
 		c.Share = float64(hi-lo) / float64(n)
 		if t.Cfg.Run.SyncBN {
 			c.Sync = comm.AllReduce64
@@ -281,7 +282,7 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 		}
 	}()
 	logits := t.Net.Forward(c, xl)
-	loss, correct = t.E.SoftmaxCrossEntropy(&t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
+	loss, correct, _ = t.Net.Head.Loss(t.E, &t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
 	finite := !math.IsNaN(loss) && !math.IsInf(loss, 0)
 	delayed := t.step < t.delaySteps
 	if finite {
@@ -345,10 +346,10 @@ func (t *Trainer) Evaluate(ds data.Dataset) (loss, acc float64, err error) {
 			return 0, 0, err
 		}
 		logits := t.Net.Forward(c, b.X)
-		bl, bc := t.E.SoftmaxCrossEntropy(nil, logits, b.Labels, 0)
-		sum += bl * float64(len(b.Labels))
+		bl, bc, bn := t.Net.Head.Loss(t.E, nil, logits, b.Labels, 0)
+		sum += bl * float64(bn)
 		correct += bc
-		n += len(b.Labels)
+		n += bn
 	}
 	if n == 0 {
 		return 0, 0, fmt.Errorf("train: evaluation set is empty")
