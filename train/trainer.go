@@ -87,6 +87,7 @@ type Trainer struct {
 	trainTime          time.Duration
 	imagesSeen         int64
 	dl                 tensor.Tensor
+	targets            []int32 // next-token targets of the current text batch
 	state              []*nn.Param
 	metrics            *os.File
 	reduceBuf          []float32
@@ -124,9 +125,12 @@ func New(cfg Config) (*Trainer, error) {
 		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
 	}
 	seed := cfg.Run.Seed
-	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
+	t.Net, err = models.Build(cfg.modelSpec(t.inputShape(), t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
 		return nil, fmt.Errorf("%w: model: %v", ErrConfig, err)
+	}
+	if err := t.checkText(); err != nil {
+		return nil, err
 	}
 	if cfg.Model.InitFrom != "" {
 		if _, err := interop.Import(cfg.Model.InitFrom, t.Net, cfg.Model.InitSkip); err != nil {
@@ -345,8 +349,9 @@ func (t *Trainer) Evaluate(ds data.Dataset) (loss, acc float64, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		logits := t.Net.Forward(c, b.X)
-		bl, bc, bn := t.Net.Head.Loss(t.E, nil, logits, b.Labels, 0)
+		x, labels := t.inputs(b)
+		logits := t.Net.Forward(c, x)
+		bl, bc, bn := t.Net.Head.Loss(t.E, nil, logits, labels, 0)
 		sum += bl * float64(bn)
 		correct += bc
 		n += bn
@@ -430,14 +435,15 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 				return nil, t.interrupted(dir)
 			}
 			stepStart := time.Now()
-			loss, correct, stopAll, err := t.step1(b.X, b.Labels, stop)
+			x, labels := t.inputs(b)
+			loss, correct, stopAll, err := t.step1(x, labels, stop)
 			if err != nil {
 				return nil, t.divergence(err, dir)
 			}
 
 			d := time.Since(stepStart)
 			t.trainTime += d
-			n := len(b.Labels)
+			n := len(labels) // samples, or tokens for a language model
 			t.imagesSeen += int64(n)
 			t.sums.Loss += loss * float64(n)
 			t.sums.Correct += int64(correct)
