@@ -33,6 +33,14 @@ func (t *Trainer) checkText() error {
 	return nil
 }
 
+// textHint is added to model errors of text runs.
+func (t *Trainer) textHint() string {
+	if t.isText() {
+		return "; the text data set trains language models (--model gpt)"
+	}
+	return ""
+}
+
 // inputs returns the model's input and targets of a batch.
 func (t *Trainer) inputs(b *data.Batch) (*tensor.Tensor, []int32) {
 	if !t.isText() {

@@ -127,7 +127,7 @@ func New(cfg Config) (*Trainer, error) {
 	seed := cfg.Run.Seed
 	t.Net, err = models.Build(cfg.modelSpec(t.inputShape(), t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
-		return nil, fmt.Errorf("%w: model: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: model: %v%s", ErrConfig, err, t.textHint())
 	}
 	if err := t.checkText(); err != nil {
 		return nil, err
