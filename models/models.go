@@ -43,6 +43,22 @@ type Spec struct {
 	// ZeroInitResidual sets γ = 0 in the last BatchNorm of every residual
 	// branch.
 	ZeroInitResidual bool
+
+	// Transformers ("gpt", "vit"); Depth is their number of blocks.
+
+	// Dim is the width of a Transformer's tokens (default 128 for the GPT,
+	// 64 for the ViT); it must be divisible by Heads.
+	Dim int
+	// Heads is the number of attention heads (default 4).
+	Heads int
+	// MLP is the hidden width of a block's MLP (default 4·Dim).
+	MLP int
+	// Context is the length of the GPT's position table (default: the
+	// sequence length In[0], which must not exceed it).
+	Context int
+	// Patch is the ViT's patch size (default 4 for images of at least
+	// 16×16, else 2); it must divide the image's height and width.
+	Patch int
 }
 
 func init() {

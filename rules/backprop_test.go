@@ -9,6 +9,7 @@ import (
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
+	"github.com/asymlab/asym/rules/ruletest"
 	"github.com/asymlab/asym/tensor"
 )
 
@@ -18,6 +19,8 @@ func smallSpecs() []models.Spec {
 		{Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 		{Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 		{Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+		{Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 2, MLP: 12},
+		{Arch: "vit", In: []int{1, 8, 8}, Classes: 3, Dim: 8, Heads: 2, Depth: 2, MLP: 12, Patch: 4},
 	}
 }
 
@@ -41,14 +44,15 @@ func buildBound(t *testing.T, spec models.Spec, rule string, opts rules.Options)
 // must produce, on its first step, exactly backprop's gradients for every
 // parameter of the model (W, biases, BatchNorm), bit for bit: B is used
 // exactly where backprop uses W. FA keeps B = W for ever; the trained
-// rules only move B after this step.
+// rules only move B after this step. The GPT and the ViT are included:
+// their Q, K, V, output, MLP and classifier projections use B.
 func TestCopyEqualsBackprop(t *testing.T) {
 	for _, spec := range smallSpecs() {
 		for _, rule := range []string{"fa", "kp", "sa", "wm", "ia", "aa"} {
 			t.Run(spec.Arch+"/"+rule, func(t *testing.T) {
 				ref := buildBound(t, spec, "bp", rules.Options{})
 				net := buildBound(t, spec, rule, rules.Options{BInit: "copy"})
-				x, y := batch(rand.New(rand.NewPCG(5, 5)), 6, spec.In, spec.Classes)
+				x, y := ruletest.Batch(rand.New(rand.NewPCG(5, 5)), ref, 6)
 				lref := forwardBackward(newCtx(), ref, x, y)
 				l := forwardBackward(newCtx(), net, x, y)
 				if l != lref {
@@ -72,7 +76,7 @@ func TestCopyEqualsBackprop(t *testing.T) {
 					}
 					n++
 				}
-				for _, wl := range net.WeightLayers() {
+				for _, wl := range ruletest.Selectable(net) {
 					if wl.Feedback() == wl.Weight() {
 						t.Errorf("%s: %s did not give the layer a B of its own", wl.Name(), rule)
 					}

@@ -316,7 +316,7 @@ func batch(rng *rand.Rand, n int, in []int, k int) (*tensor.Tensor, []int32) {
 func forwardBackward(c *nn.Ctx, net *nn.Network, x *tensor.Tensor, y []int32) float64 {
 	logits := net.Forward(c, x)
 	var dl tensor.Tensor
-	loss, _ := c.E.SoftmaxCrossEntropy(&dl, logits, y, 0)
+	loss, _, _ := net.Head.Loss(c.E, &dl, logits, y, 0)
 	net.Backward(c, &dl)
 	return loss
 }

@@ -35,15 +35,21 @@ type Config struct {
 
 // ModelConfig selects the architecture (see models.Spec).
 type ModelConfig struct {
-	Arch             string  `toml:"arch" flag:"model" help:"architecture: mlp, convnet, resnet20/32/44/56/110, resnet (with --depth), resnet18/34/50/101/152"`
+	Arch             string  `toml:"arch" flag:"model" help:"architecture: mlp, convnet, resnet20/32/44/56/110, resnet (with --depth), resnet18/34/50/101/152, gpt, vit"`
 	Hidden           []int   `toml:"hidden,omitempty" flag:"hidden" help:"MLP hidden widths, or ConvNet conv1,conv2,fc widths"`
-	Depth            int     `toml:"depth,omitempty" flag:"depth" help:"depth of a CIFAR-style resnet (6n+2)"`
+	Depth            int     `toml:"depth,omitempty" flag:"depth" help:"depth of a CIFAR-style resnet (6n+2), or blocks of gpt/vit (0: 4 gpt, 2 vit)"`
 	Width            float64 `toml:"width,omitempty" flag:"width" help:"channel width multiplier of ResNets (0: 1)"`
 	Dropout          float64 `toml:"dropout,omitempty" flag:"dropout" help:"dropout before the classifier (MLP, ConvNet)"`
 	BatchNorm        bool    `toml:"batch_norm,omitempty" flag:"batch-norm" help:"BatchNorm after every hidden layer of the MLP"`
 	Init             string  `toml:"init,omitempty" flag:"init" help:"weight initializer: he, lecun, torch"`
 	Stem             string  `toml:"stem,omitempty" flag:"stem" help:"ImageNet-style ResNet stem: imagenet, small"`
 	ZeroInitResidual bool    `toml:"zero_init_residual,omitempty" flag:"zero-init-residual" help:"start the last BatchNorm of every residual block at γ = 0"`
+	// Transformers (gpt, vit): Depth is their number of blocks.
+	Dim     int `toml:"dim,omitempty" flag:"dim" help:"token width of gpt/vit (0: 128 gpt, 64 vit); divisible by --heads"`
+	Heads   int `toml:"heads,omitempty" flag:"heads" help:"attention heads of gpt/vit (0: 4)"`
+	MLP     int `toml:"mlp,omitempty" flag:"mlp-width" help:"hidden width of the MLP of gpt/vit blocks (0: 4·dim)"`
+	Context int `toml:"context,omitempty" flag:"model-context" help:"gpt position-table length (0: the data's sequence length)"`
+	Patch   int `toml:"patch,omitempty" flag:"patch" help:"vit patch size (0: 4, or 2 below 16×16 images)"`
 	// InitFrom names a safetensors file (PyTorch names, e.g. a torchvision
 	// ResNet's weights) whose tensors replace the initial forward
 	// parameters; InitSkip lists parameter-name globs to keep (e.g. "fc.*"

@@ -188,7 +188,8 @@ func New(cfg Config) (*Trainer, error) {
 func (c Config) modelSpec(in []int, classes int) models.Spec {
 	m := c.Model
 	return models.Spec{Arch: m.Arch, In: in, Classes: classes, Hidden: m.Hidden, Depth: m.Depth, Width: m.Width,
-		Dropout: m.Dropout, BatchNorm: m.BatchNorm, Init: m.Init, Stem: m.Stem, ZeroInitResidual: m.ZeroInitResidual}
+		Dropout: m.Dropout, BatchNorm: m.BatchNorm, Init: m.Init, Stem: m.Stem, ZeroInitResidual: m.ZeroInitResidual,
+		Dim: m.Dim, Heads: m.Heads, MLP: m.MLP, Context: m.Context, Patch: m.Patch}
 }
 
 // optimConfig maps the config onto the optimizer's.
