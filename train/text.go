@@ -41,6 +41,17 @@ func (t *Trainer) textHint() string {
 	return ""
 }
 
+// textSummary adds the bits per character of a text run to s.
+func (t *Trainer) textSummary(s *Summary) {
+	if !t.isText() {
+		return
+	}
+	s.ValBitsPerChar = data.BitsPerChar(s.TestLoss)
+	if w, ok := t.TestSet.(*data.TokenWindows); ok {
+		s.UnigramBitsPerChar = data.BitsPerChar(w.UnigramEntropy())
+	}
+}
+
 // inputs returns the model's input and targets of a batch.
 func (t *Trainer) inputs(b *data.Batch) (*tensor.Tensor, []int32) {
 	if !t.isText() {

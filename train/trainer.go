@@ -385,6 +385,13 @@ type Summary struct {
 	// the run's log.
 	SkippedTrain int `json:"skipped_train,omitempty"`
 	SkippedTest  int `json:"skipped_test,omitempty"`
+	// For the text data set (accuracies and losses are then per
+	// character, the test split is the validation split): the validation
+	// loss in bits per character, and the unigram entropy of the
+	// validation text in bits per character, the level of a model that
+	// ignores the context.
+	ValBitsPerChar     float64 `json:"val_bits_per_char,omitempty"`
+	UnigramBitsPerChar float64 `json:"unigram_bits_per_char,omitempty"`
 }
 
 // DefaultDir returns runs/<time>-<arch>-<data>-<rule> for a new run, with
@@ -542,6 +549,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
 		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}
+	t.textSummary(s)
 	if t.comm().Rank() == 0 {
 		if err := writeJSONFile(filepath.Join(dir, SummaryName), s); err != nil {
 			return nil, err
