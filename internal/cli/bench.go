@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -27,6 +28,7 @@ func newBenchCmd(s *IO) *cobra.Command {
 		isolate               bool
 		hidden                []int
 		depth, rounds         int
+		dim, heads            int
 		width                 float64
 	)
 	cmd := &cobra.Command{
@@ -41,14 +43,16 @@ every case is measured once per round, the rounds interleaved, and the
 median round is reported with the spread.`,
 		Example: `  asym bench --model mlp,convnet,resnet20 --batch 128 --threads 2
   asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
-  asym bench --model resnet20 --rule bp,sa,aa --rounds 5`,
+  asym bench --model resnet20 --rule bp,sa,aa --rounds 5
+  asym bench --model gpt --input 128 --classes 91 --batch 32 --rule bp,kp`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(in) != 3 {
-				return usagef("--input wants C,H,W, got %v", in)
+			if len(in) != 3 && len(in) != 1 {
+				return usagef("--input wants C,H,W (or T, the sequence length of gpt), got %v", in)
 			}
 			bc.In = in
 			bc.Model.Hidden, bc.Model.Depth, bc.Model.Width = hidden, depth, width
+			bc.Model.Dim, bc.Model.Heads = dim, heads
 			comm, err := dist.Init()
 			if err != nil {
 				return err
@@ -107,7 +111,7 @@ median round is reported with the spread.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&modelNames, "model", []string{"mlp", "convnet", "resnet20"}, "models (comma-separated)")
 	f.StringSliceVar(&ruleNames, "rule", []string{"bp"}, "rules (comma-separated)")
-	f.IntSliceVar(&in, "input", []int{1, 28, 28}, "per-sample input shape C,H,W")
+	f.IntSliceVar(&in, "input", []int{1, 28, 28}, "per-sample input shape C,H,W (gpt: T, the sequence length; --classes is then the vocabulary)")
 	f.IntVar(&bc.Classes, "classes", 10, "number of classes")
 	f.IntVar(&bc.Batch, "batch", 128, "batch size")
 	f.IntVar(&bc.Threads, "threads", 2, "compute threads")
@@ -118,6 +122,8 @@ median round is reported with the spread.`,
 	f.IntSliceVar(&hidden, "hidden", nil, "MLP hidden widths / ConvNet widths")
 	f.IntVar(&depth, "depth", 0, "depth of a CIFAR-style resnet")
 	f.Float64Var(&width, "width", 1, "ResNet width multiplier")
+	f.IntVar(&dim, "dim", 0, "token width of gpt/vit (0: their default)")
+	f.IntVar(&heads, "heads", 0, "attention heads of gpt/vit (0: 4)")
 	f.BoolVar(&asJSON, "json", false, "print the results as JSON")
 	f.BoolVar(&isolate, "isolate", true, "run each case in its own process (own peak memory)")
 	f.BoolVar(&child, "child", false, "internal: run one case and print its JSON")
@@ -201,7 +207,11 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 		if len(r.RoundsMS) > 1 {
 			spread = fmt.Sprintf("%d: %.1f–%.1f", len(r.RoundsMS), slices.Min(r.RoundsMS), slices.Max(r.RoundsMS))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d×%d\t%.2f\t%s\t%.0f\t%.0f\t%s\t%s\t\n", r.Model, r.Rule, r.Input[0], r.Input[1], r.Input[2],
+		dims := make([]string, len(r.Input))
+		for i, d := range r.Input {
+			dims[i] = strconv.Itoa(d)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d×%d\t%.2f\t%s\t%.0f\t%.0f\t%s\t%s\t\n", r.Model, r.Rule, strings.Join(dims, "x"),
 			r.Batch, max(r.Processes, 1), r.Threads, r.StepMS, spread, r.ImagesPerS, r.PeakRSSMB, comm, ratio)
 	}
 	if len(rs) > 0 {
