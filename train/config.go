@@ -104,7 +104,7 @@ type OptimConfig struct {
 	Milestones     []float64 `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
 	Gamma          float64   `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
 	Floor          float64   `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
-	Warmup         float64   `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
+	Warmup         float64   `toml:"warmup,omitempty" flag:"warmup" help:"length of the linear learning-rate warm-up, in --schedule-unit (epochs by default)"`
 	LabelSmoothing float64   `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
 	// ScheduleUnit is the unit of Warmup and Milestones: epoch (default)
 	// or step.
