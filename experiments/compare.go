@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/asymlab/asym/report"
@@ -39,13 +40,18 @@ func endToEndAngle(p report.AlignPoint) float64 { return p.EndToEndAngle }
 
 // compareTable summarises results per (model, rule).
 func compareTable(title string, results []Result) *report.Table {
-	t := &report.Table{Title: title, Columns: []string{"model", "rule", "test acc (%)", "best test acc (%)", "train loss",
-		"weight angle (°)", "end-to-end angle (°)", "time (s)"},
+	cols := []string{"model", "rule", "test acc (%)", "best test acc (%)", "train loss",
+		"weight angle (°)", "end-to-end angle (°)", "time (s)"}
+	text := len(results) > 0 && results[0].Job.Cfg.Data.Name == "text"
+	if text { // language models: the validation loss in bits per character
+		cols = slices.Insert(cols, 4, "val bits/char")
+	}
+	t := &report.Table{Title: title, Columns: cols,
 		Note: "Mean ± std over seeds. Angles: mean over the layers the rule is bound to, at the last logged step; end-to-end angle: between the weight update under the rule and under exact backprop on the same batch."}
 	keys, groups := groupBy(results, func(r Result) string { return r.Job.Model + "\x00" + r.Job.Rule })
 	for _, k := range keys {
 		g := groups[k]
-		t.Add(report.Text(g[0].Job.Model), report.Text(g[0].Job.Rule),
+		cells := []report.Cell{report.Text(g[0].Job.Model), report.Text(g[0].Job.Rule),
 			report.Values(fieldsOf(g, Result.Acc), 2),
 			report.Values(fieldsOf(g, bestAcc), 2),
 			report.Values(fieldsOf(g, func(r Result) float64 {
@@ -61,7 +67,16 @@ func compareTable(title string, results []Result) *report.Table {
 					return math.NaN()
 				}
 				return r.Summary.WallS
-			}), 1))
+			}), 1)}
+		if text {
+			cells = slices.Insert(cells, 4, report.Values(fieldsOf(g, func(r Result) float64 {
+				if r.Summary == nil {
+					return math.NaN()
+				}
+				return r.Summary.ValBitsPerChar
+			}), 3))
+		}
+		t.Add(cells...)
 	}
 	return t
 }
