@@ -149,7 +149,11 @@ func (c *CPU) LayerNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *t
 	D := x.Shape[x.Rank()-1]
 	R := len(x.Data) / D
 	// Parameter gradients: a fixed row order per column, columns split.
-	acc := make([]float64, 2*D)
+	if cap(c.lnAcc) < 2*D {
+		c.lnAcc = make([]float64, 2*D)
+	}
+	acc := c.lnAcc[:2*D]
+	clear(acc)
 	c.parallel(D, max(1, minRowWork/max(R, 1)), func(_, lo, hi int) {
 		for r := 0; r < R; r++ {
 			xs, ds := x.Data[r*D:(r+1)*D], dy.Data[r*D:(r+1)*D]

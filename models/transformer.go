@@ -51,7 +51,7 @@ func newTransformer(s Spec, rng *rand.Rand, dim, depth int) (*transformer, error
 }
 
 // blocks returns the Transformer blocks blocks.0 … blocks.{Depth−1}, each
-// ending in a tap (DFA: one tap per block).
+// followed by its tap blocks.i.tap (DFA: one tap per block).
 func (b *transformer) blocks(causal bool) ([]nn.Layer, error) {
 	var out []nn.Layer
 	for i := 0; i < b.s.Depth; i++ {
@@ -59,7 +59,7 @@ func (b *transformer) blocks(causal bool) ([]nn.Layer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("models: %s: %w", b.s.Arch, err)
 		}
-		out = append(out, blk)
+		out = append(out, blk, nn.NewTap(fmt.Sprintf("blocks.%d.tap", i)))
 	}
 	return out, nil
 }

@@ -120,3 +120,31 @@ func TestTransformerErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGPTCausal checks the causal mask end to end: changing the token at
+// position k changes no logit at positions before k, bit for bit, and
+// changes those at k.
+func TestGPTCausal(t *testing.T) {
+	const V, T = 7, 6
+	net, err := Build(Spec{Arch: "gpt", In: []int{T}, Classes: V, Dim: 8, Heads: 2, Depth: 2}, tensor.NewRand(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &nn.Ctx{E: engine.NewCPU(1)}
+	x := tensor.FromData([]float32{1, 2, 3, 4, 5, 6}, 1, T)
+	base := net.Forward(c, x).Clone()
+	for k := 0; k < T; k++ {
+		y := x.Clone()
+		y.Data[k] = float32((int(y.Data[k]) + 1) % V)
+		got := net.Forward(c, y)
+		for p := 0; p < T; p++ {
+			same := tensor.Equal(tensor.FromData(got.Data[p*V:(p+1)*V], V), tensor.FromData(base.Data[p*V:(p+1)*V], V))
+			if p < k && !same {
+				t.Errorf("token %d changed the logits at position %d", k, p)
+			}
+			if p == k && same {
+				t.Errorf("token %d did not change its own position's logits", k)
+			}
+		}
+	}
+}

@@ -129,7 +129,7 @@ type SelfAttention struct {
 	Causal            bool
 	Q, K, V, Out      *Linear
 	qh, kh, vh, p, o  tensor.Tensor // (N, H, T, dh) and (N, H, T, T)
-	om, dom           tensor.Tensor // (N, T, D)
+	om                tensor.Tensor // (N, T, D)
 	s, dp, ds         tensor.Tensor
 	dqh, dkh, dvh, do tensor.Tensor
 	dq, dk, dv, dx    tensor.Tensor
@@ -229,7 +229,6 @@ func (a *SelfAttention) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor
 // (PyTorch's x.flatten(2).transpose(1, 2)).
 type Tokens struct {
 	name  string
-	c, s  int
 	y, dx tensor.Tensor
 	shape []int
 }
@@ -279,6 +278,7 @@ type TokenMean struct {
 	n, t  int
 	tr, y tensor.Tensor
 	dx    tensor.Tensor
+	invT  []float32
 }
 
 // NewTokenMean returns the layer.
@@ -314,13 +314,15 @@ func (l *TokenMean) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	return &l.y
 }
 
-// inv returns a vector of t values 1/t.
+// inv returns a vector of t values 1/t (kept between calls).
 func (l *TokenMean) inv(t int) []float32 {
-	v := make([]float32, t)
-	for i := range v {
-		v[i] = float32(1 / float64(t))
+	if len(l.invT) != t {
+		l.invT = make([]float32, t)
+		for i := range l.invT {
+			l.invT[i] = float32(1 / float64(t))
+		}
 	}
-	return v
+	return l.invT
 }
 
 // Backward spreads δy/T over the positions.
@@ -340,9 +342,11 @@ func (l *TokenMean) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Ten
 //	x = x + attn(ln1(x))
 //	x = x + mlp(ln2(x)),   mlp = fc2(GELU(fc1(·))), fc1: d → hidden, fc2: hidden → d
 //
-// followed by a [Tap] (name.tap) for direct feedback. Layer names:
-// name.ln1, name.attn.{q,k,v,proj}, name.ln2, name.mlp.fc1, name.mlp.fc2.
-// It returns an error if d is not divisible by heads.
+// Layer names: name.ln1, name.attn.{q,k,v,proj}, name.ln2, name.mlp.fc1,
+// name.mlp.fc2. Models put a [Tap] after the block, in the same
+// Sequential, for direct feedback (so that the block's input gradient is
+// skipped when the tap below discards it). It returns an error if d is not
+// divisible by heads.
 func NewBlock(name string, d, heads, hidden int, causal bool, init Initializer, rng *rand.Rand) (*Sequential, error) {
 	if hidden <= 0 {
 		return nil, fmt.Errorf("nn: %s: MLP width %d, want > 0", name, hidden)
@@ -356,6 +360,5 @@ func NewBlock(name string, d, heads, hidden int, causal bool, init Initializer, 
 		NewLinear(join(name, "mlp.fc2"), hidden, d, true, init, rng))
 	return NewSequential(name,
 		NewResidual(join(name, "attn_res"), NewSequential(join(name, "attn_branch"), NewLayerNorm(join(name, "ln1"), d), attn), nil, nil),
-		NewResidual(join(name, "mlp_res"), NewSequential(join(name, "mlp_branch"), NewLayerNorm(join(name, "ln2"), d), mlp), nil, nil),
-		NewTap(join(name, "tap"))), nil
+		NewResidual(join(name, "mlp_res"), NewSequential(join(name, "mlp_branch"), NewLayerNorm(join(name, "ln2"), d), mlp), nil, nil)), nil
 }

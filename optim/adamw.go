@@ -23,49 +23,15 @@ import (
 // normalisation parameters undecayed.
 const MethodAdamW = "adamw"
 
-// adamWDefaults are PyTorch's defaults of β1, β2 and ε.
-const (
-	defaultBeta1 = 0.9
-	defaultBeta2 = 0.999
-	defaultEps   = 1e-8
-)
-
 // clipEps is added to the norm before dividing, as in PyTorch's
 // clip_grad_norm_.
 const clipEps = 1e-6
 
-func (s Settings) checkAdamW(prefix string) []error {
-	var errs []error
-	f := func(name string) string { return prefix + "." + name }
-	if !(s.Beta1 >= 0 && s.Beta1 < 1) {
-		errs = append(errs, bad(f("beta1"), s.Beta1, "must be in [0, 1) (0: 0.9)"))
-	}
-	if !(s.Beta2 >= 0 && s.Beta2 < 1) {
-		errs = append(errs, bad(f("beta2"), s.Beta2, "must be in [0, 1) (0: 0.999)"))
-	}
-	if !finiteNonNeg(s.Eps) {
-		errs = append(errs, bad(f("eps"), s.Eps, "must be a finite number >= 0 (0: 1e-8)"))
-	}
-	if (s.Beta1 != 0 || s.Beta2 != 0 || s.Eps != 0) && s.Method != MethodAdamW {
-		errs = append(errs, bad(f("method"), s.Method, "beta1, beta2 and eps are settings of \"adamw\""))
-	}
-	return errs
-}
-
-// AdamWParams returns β1, β2 and ε with PyTorch's defaults filled in for
-// the zero values.
+// AdamWParams returns β1, β2 and ε with the defaults (PyTorch's: 0.9,
+// 0.999, 1e-8) filled in for the zero values.
 func (s Settings) AdamWParams() (beta1, beta2, eps float64) {
-	beta1, beta2, eps = s.Beta1, s.Beta2, s.Eps
-	if beta1 == 0 {
-		beta1 = defaultBeta1
-	}
-	if beta2 == 0 {
-		beta2 = defaultBeta2
-	}
-	if eps == 0 {
-		eps = defaultEps
-	}
-	return beta1, beta2, eps
+	s.Method = MethodAdamW
+	return s.adaptive()
 }
 
 // adamWScalars are the per-step scalars of an AdamW update, computed in

@@ -145,8 +145,11 @@ func NewGroups(groups []Group, clock Clock, seed uint64) (*SGD, error) {
 				e.wd = float32(set.WeightDecay)
 			}
 			switch set.Method {
-			case MethodAdamW:
+			case MethodAdam, MethodAdamW:
 				e.buf, e.sq = tensor.New(p.Value.Shape...), tensor.New(p.Value.Shape...)
+			case MethodRMSProp:
+				e.buf, e.sq = tensor.New(p.Value.Shape...), tensor.New(p.Value.Shape...)
+				e.sq.Fill(1) // TensorFlow 1 starts the mean square at 1
 			default:
 				if set.Momentum != 0 {
 					e.buf = tensor.New(p.Value.Shape...)
@@ -197,6 +200,9 @@ func (o *SGD) step1(only []int) {
 			g.norm = clipGroup(g.entries, g.set.ClipNorm)
 		}
 		aw := g.set.adamWStep(lr, t)
+		b1, b2, eps := g.set.adaptive()
+		// Adam's bias correction folded into its rate (t = step + 1).
+		adamLR := float32(lr * math.Sqrt(1-math.Pow(b2, float64(t+1))) / (1 - math.Pow(b1, float64(t+1))))
 		for _, e := range g.entries {
 			p, d := e.p.Value.Data, e.p.Grad.Data
 			if len(d) != len(p) {
@@ -205,6 +211,10 @@ func (o *SGD) step1(only []int) {
 			switch {
 			case g.set.Method == MethodAdamW:
 				updateAdamW(p, d, e.buf.Data, e.sq.Data, e.wd, aw)
+			case g.set.Method == MethodAdam:
+				updateAdam(p, d, e.buf.Data, e.sq.Data, adamLR, e.wd, float32(b1), float32(b2), float32(eps))
+			case g.set.Method == MethodRMSProp:
+				updateRMSProp(p, d, e.buf.Data, e.sq.Data, lr32, e.wd, mu, float32(b2), float32(eps))
 			case e.buf == nil:
 				updatePlain(p, d, lr32, e.wd)
 			case g.set.Nesterov:
@@ -248,6 +258,30 @@ func updateNesterov(p, g, b []float32, lr, wd, mu float32) {
 		v := mu*b[i] + d
 		b[i] = v
 		p[i] -= lr * (d + mu*v)
+	}
+}
+
+// updateAdam does d = g + wd·p; m = β1·m + (1−β1)·d; v = β2·v + (1−β2)·d²;
+// p −= lr·m/(√v + ε) (lr includes the bias correction).
+func updateAdam(p, g, m, v []float32, lr, wd, b1, b2, eps float32) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for i := range p {
+		d := g[i] + wd*p[i]
+		m[i] = b1*m[i] + (1-b1)*d
+		v[i] = b2*v[i] + (1-b2)*d*d
+		p[i] -= lr * m[i] / (float32(math.Sqrt(float64(v[i]))) + eps)
+	}
+}
+
+// updateRMSProp does d = g + wd·p; ms = ρ·ms + (1−ρ)·d²; b = μ·b +
+// lr·d/√(ms + ε); p −= b.
+func updateRMSProp(p, g, b, ms []float32, lr, wd, mu, rho, eps float32) {
+	g, b, ms = g[:len(p)], b[:len(p)], ms[:len(p)]
+	for i := range p {
+		d := g[i] + wd*p[i]
+		ms[i] = rho*ms[i] + (1-rho)*d*d
+		b[i] = mu*b[i] + lr*d/float32(math.Sqrt(float64(ms[i]+eps)))
+		p[i] -= b[i]
 	}
 }
 

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
@@ -19,6 +20,7 @@ func smallSpecs() []models.Spec {
 		{Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 		{Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 		{Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+		{Arch: "resnet8v2", Width: 0.25, In: []int{3, 8, 8}, Classes: 3, Shortcut: "first"},
 		{Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 2, MLP: 12},
 		{Arch: "vit", In: []int{1, 8, 8}, Classes: 3, Dim: 8, Heads: 2, Depth: 2, MLP: 12, Patch: 4},
 	}
@@ -306,5 +308,44 @@ func TestDirectFeedbackSkipsInputGradients(t *testing.T) {
 			forwardBackward(newCtx(), net, x, y)
 			checkNeedDX(t, tc.rule, recs, tc.want)
 		})
+	}
+}
+
+// TestTransformerSelection checks --layers globs on the Transformer names
+// and that embedding tables are bound only when named.
+func TestTransformerSelection(t *testing.T) {
+	spec := models.Spec{Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 2, MLP: 12}
+	net, err := models.Build(spec, tensor.NewRand(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(ls []nn.WeightLayer) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Name())
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		opts rules.Options
+		want []string
+	}{
+		{rules.Options{Layers: "blocks.*.attn.*"}, []string{"blocks.0.attn.q", "blocks.0.attn.k", "blocks.0.attn.v", "blocks.0.attn.proj",
+			"blocks.1.attn.q", "blocks.1.attn.k", "blocks.1.attn.v", "blocks.1.attn.proj"}},
+		{rules.Options{Layers: "blocks.1.mlp.*,head"}, []string{"blocks.1.mlp.fc1", "blocks.1.mlp.fc2", "head"}},
+		{rules.Options{Layers: "tok_emb,pos_emb"}, []string{"tok_emb", "pos_emb"}},
+		{rules.Options{Layers: "hidden", Exclude: "blocks.*.attn.*"}, []string{"blocks.0.mlp.fc1", "blocks.0.mlp.fc2", "blocks.1.mlp.fc1", "blocks.1.mlp.fc2"}},
+	} {
+		got, err := rules.Select(net, tc.opts)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.opts, err)
+		}
+		if g := names(got); !slices.Equal(g, tc.want) {
+			t.Errorf("%+v: selected %v, want %v", tc.opts, g, tc.want)
+		}
+	}
+	all, _ := rules.Select(net, rules.Options{})
+	if g := names(all); len(g) != 13 || g[0] != "blocks.0.attn.q" || g[12] != "head" {
+		t.Errorf("all: %v, want the 12 block projections and head", g)
 	}
 }

@@ -129,9 +129,8 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 	var commTime time.Duration
 	x := tensor.New(append([]int{local}, bc.In...)...)
 	rng := tensor.NewRand(bc.Seed, 99)
-	tokens := net.Head.Name() == "tokens" // a language model: x holds token ids
-	if tokens {
-		for i := range x.Data {
+	if _, tokens := net.Head.(nn.TokenCrossEntropy); tokens {
+		for i := range x.Data { // token ids
 			x.Data[i] = float32(rng.IntN(bc.Classes))
 		}
 	} else {

@@ -45,7 +45,7 @@ median round is reported with the spread.`,
   asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
   asym bench --model resnet20 --rule bp,sa,aa --rounds 5
   asym bench --model gpt --input 128 --classes 91 --batch 32 --rule bp,kp`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(in) != 3 && len(in) != 1 {
 				return usagef("--input wants C,H,W (or T, the sequence length of gpt), got %v", in)

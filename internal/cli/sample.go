@@ -25,9 +25,9 @@ drawn from the model's softmax at --temperature (0: the most likely one),
 with the generator seeded by --seed. The vocabulary comes from the run's
 text (Newton's Opticks, or the file it was trained on, which --data-dir can
 relocate); a checkpoint of another model or data set is an error.`,
-		Example: `  asym sample runs/gpt/best.safetensors --prompt "Light is " --length 200
+		Example: `  asym sample runs/gpt/best.safetensors --prompt Light --length 200
   asym sample runs/gpt/latest.safetensors --temperature 0.8 --seed 7`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := train.ReadConfig(args[0])
 			if err != nil {
