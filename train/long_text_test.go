@@ -14,7 +14,7 @@ import (
 // trainLimit windows (0: all 15947, 997 steps).
 func smallGPT(rule string, trainLimit int) Config {
 	c := Default()
-	c.Model = ModelConfig{Arch: "gpt", Depth: 2, Dim: 32, Heads: 4}
+	c.Model.Arch, c.Model.Depth, c.Model.Dim, c.Model.Heads = "gpt", 2, 32, 4 // the CLI's other defaults (init he)
 	c.Data = DataConfig{Name: "text", Context: 32, Batch: 16, TrainLimit: trainLimit}
 	c.Optim = OptimConfig{Method: optim.MethodAdamW, LR: 3e-3, WeightDecay: 0.1, ClipNorm: 1,
 		Schedule: optim.ScheduleCosine, ScheduleUnit: optim.UnitStep, Warmup: 50}
@@ -62,19 +62,26 @@ func TestLongGPTBackprop(t *testing.T) {
 }
 
 // TestLongGPTEveryRule: the rules that learn on the small GPT in 300
-// steps (the first 4800 windows, one epoch; 9 to 24 s per rule, 104 s in
-// all, on a loaded 2-core machine) end clearly below the unigram entropy
-// of the validation text (4.476 bits per character): at most 4.176, 0.3
-// below it. Measured with this test (ASYM_LONG=1 go test ./train -run
-// TestLongGPTEveryRule -v), seed 1, bits per character: bp 3.685, fa
-// 3.958, sa 3.717, aa 3.751, kp 4.007, ia 3.876. Not asserted, because
-// they do not learn clearly at this budget (docs/transformers-results.md):
-// wm 4.405 and dfa 4.590 (above the unigram level).
+// steps (the first 4800 windows, one epoch; 9 to 25 s per rule, about
+// 100 s in all, on a loaded 2-core machine) end clearly below the unigram
+// entropy of the validation text (4.476 bits per character): at most
+// 4.176, 0.3 below it. The weights start from PyTorch's init (init
+// "torch", models.Build's default for Transformers), with which this
+// budget suffices; from asym train's default "he" only bp, sa and aa get
+// 0.3 below the unigram level in 300 steps (measured: bp 3.765, sa 3.921,
+// aa 4.155, fa 4.265, kp 4.292, ia 4.244). Measured with this test
+// (ASYM_LONG=1 go test ./train -run TestLongGPTEveryRule -v), seed 1,
+// bits per character: bp 3.685, fa 3.958, sa 3.717, aa 3.751, kp 4.007,
+// ia 3.876. Not asserted, because they do not learn clearly at this budget
+// (docs/transformers-results.md): wm 4.405 and dfa 4.590 (above the
+// unigram level).
 func TestLongGPTEveryRule(t *testing.T) {
 	longText(t)
 	for _, rule := range []string{"bp", "fa", "sa", "aa", "kp", "ia"} {
 		t.Run(rule, func(t *testing.T) {
-			s := trainText(t, smallGPT(rule, 4800))
+			c := smallGPT(rule, 4800)
+			c.Model.Init = "torch"
+			s := trainText(t, c)
 			if limit := s.UnigramBitsPerChar - 0.3; !(s.ValBitsPerChar < limit) {
 				t.Errorf("validation %.4f bits per character, want < %.4f (0.3 below the unigram entropy)", s.ValBitsPerChar, limit)
 			}
