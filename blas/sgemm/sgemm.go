@@ -1,0 +1,216 @@
+package sgemm
+
+import (
+	"sync"
+
+	gblas "gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Implementation is gonum's pure-Go float32 BLAS with Sgemm replaced by
+// this package's packed, cache-blocked one. It is safe for concurrent use;
+// every call runs on the calling goroutine only.
+type Implementation struct {
+	gonum.Implementation
+}
+
+var _ gblas.Float32 = Implementation{}
+
+// kernel is a micro-kernel with its register tile and cache blocking.
+type kernel struct {
+	name   string
+	mr, nr int // register tile: mr rows of C by nr columns
+	// kc, mc and nc bound the blocks of k (a packed panel of B stays in
+	// L1), of m (the packed block of A stays in L2) and of n (the packed
+	// block of B).
+	kc, mc, nc int
+	// micro computes the mr×nr tile t = alpha·Σ_p a[p·mr+i]·b[p·nr+j] of
+	// packed a and b (k ≥ 1 steps) and stores c[i·ldc+j] = t +
+	// beta·c[i·ldc+j], or t when load is 0 (c is then not read).
+	micro func(k int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+}
+
+// generic is the portable micro-kernel, used where no assembly kernel
+// runs (the purego build tag, other architectures, CPUs without AVX2 and
+// FMA).
+var generic = kernel{name: "generic", mr: 4, nr: 4, kc: 256, mc: 128, nc: 2048, micro: microGo}
+
+// active is the kernel Sgemm uses: the best one the CPU supports.
+var active = best()
+
+// best returns the first kernel of kernels(), the fastest supported one.
+func best() *kernel {
+	k := kernels()
+	return &k[0]
+}
+
+// Kernel returns the name of the micro-kernel in use: "avx512", "avx2" or
+// "generic".
+func Kernel() string { return active.name }
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// op(A) being m×k and op(B) k×n. As in every BLAS, C is not read when beta
+// is 0 and A and B are not read when alpha or k is 0. Invalid arguments
+// panic with gonum's messages.
+func (impl Implementation) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	aTrans, bTrans := tA != gblas.NoTrans, tB != gblas.NoTrans
+	ar, ac := m, k
+	if aTrans {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if bTrans {
+		br, bc = n, k
+	}
+	ok := validTrans(tA) && validTrans(tB) && m > 0 && n > 0 && k > 0 && alpha != 0 &&
+		lda >= max(1, ac) && ldb >= max(1, bc) && ldc >= max(1, n) &&
+		len(a) >= (ar-1)*lda+ac && len(b) >= (br-1)*ldb+bc && len(c) >= (m-1)*ldc+n
+	if !ok {
+		// gonum panics on invalid arguments with the standard messages
+		// and handles the empty and alpha = 0 cases.
+		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(active, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func validTrans(t gblas.Transpose) bool {
+	return t == gblas.NoTrans || t == gblas.Trans || t == gblas.ConjTrans
+}
+
+// workspace holds the packed blocks of A and B and an edge tile.
+type workspace struct {
+	a, b, tile []float32
+}
+
+var pool = sync.Pool{New: func() any { return new(workspace) }}
+
+func growTo(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
+}
+
+// blocks splits n into ⌈n/max⌉ nearly equal blocks and returns their size,
+// rounded up to a multiple of unit.
+func blocks(n, maxSize, unit int) int {
+	nb := (n + maxSize - 1) / maxSize
+	s := (n + nb - 1) / nb
+	return (s + unit - 1) / unit * unit
+}
+
+// gemm is the blocked product (arguments valid, m, n, k ≥ 1, alpha ≠ 0).
+// Loops, outermost first: blocks of nc columns, blocks of kc steps of k
+// (B packed into panels of nr columns), blocks of mc rows (A packed into
+// panels of mr rows), panels of B, panels of A, the micro-kernel.
+func gemm(kr *kernel, aTrans, bTrans bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := kr.mr, kr.nr
+	kc := blocks(k, kr.kc, 1)
+	mc := min(blocks(m, kr.mc, mr), (m+mr-1)/mr*mr)
+	nc := min(blocks(n, kr.nc, nr), (n+nr-1)/nr*nr)
+	ws := pool.Get().(*workspace)
+	defer pool.Put(ws)
+	ws.a = growTo(ws.a, mc*kc)
+	ws.b = growTo(ws.b, kc*nc)
+	ws.tile = growTo(ws.tile, mr*nr)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(ws.b, b, ldb, bTrans, pc, kb, jc, nb, nr)
+			bet, load := beta, 1
+			if pc > 0 {
+				bet = 1
+			} else if beta == 0 {
+				load = 0
+			}
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(ws.a, a, lda, aTrans, ic, mb, pc, kb, mr)
+				for jr := 0; jr < nb; jr += nr {
+					w := min(nr, nb-jr)
+					bp := &ws.b[jr*kb]
+					for ir := 0; ir < mb; ir += mr {
+						h := min(mr, mb-ir)
+						ap := &ws.a[ir*kb]
+						off := (ic+ir)*ldc + jc + jr
+						if h == mr && w == nr {
+							kr.micro(kb, ap, bp, &c[off], ldc, alpha, bet, load)
+							continue
+						}
+						kr.micro(kb, ap, bp, &ws.tile[0], nr, alpha, 0, 0)
+						for i := 0; i < h; i++ {
+							dst := c[off+i*ldc : off+i*ldc+w]
+							src := ws.tile[i*nr : i*nr+w]
+							if load == 0 {
+								copy(dst, src)
+								continue
+							}
+							for j, v := range src {
+								dst[j] = v + bet*dst[j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kb, jc:jc+nb] into dst as ⌈nb/nr⌉ panels of kb
+// steps of nr floats, zero-padded to a whole panel.
+func packB(dst, b []float32, ldb int, trans bool, pc, kb, jc, nb, nr int) {
+	for jr := 0; jr < nb; jr += nr {
+		w := min(nr, nb-jr)
+		panel := dst[jr*kb : jr*kb+kb*nr]
+		if !trans { // op(B)[p][j] = b[p·ldb + j]: rows are contiguous
+			for p := 0; p < kb; p++ {
+				row := b[(pc+p)*ldb+jc+jr:]
+				d := panel[p*nr : p*nr+nr]
+				copy(d[:w], row[:w])
+				clear(d[w:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j·ldb + p]: columns of op(B) are contiguous.
+		if w < nr {
+			clear(panel)
+		}
+		for j := 0; j < w; j++ {
+			col := b[(jc+jr+j)*ldb+pc:]
+			col = col[:kb]
+			for p, v := range col {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// packA copies op(A)[ic:ic+mb, pc:pc+kb] into dst as ⌈mb/mr⌉ panels of kb
+// steps of mr floats, zero-padded to a whole panel.
+func packA(dst, a []float32, lda int, trans bool, ic, mb, pc, kb, mr int) {
+	for ir := 0; ir < mb; ir += mr {
+		h := min(mr, mb-ir)
+		panel := dst[ir*kb : ir*kb+kb*mr]
+		if trans { // op(A)[i][p] = a[p·lda + i]: columns of op(A) are contiguous
+			for p := 0; p < kb; p++ {
+				col := a[(pc+p)*lda+ic+ir:]
+				d := panel[p*mr : p*mr+mr]
+				copy(d[:h], col[:h])
+				clear(d[h:])
+			}
+			continue
+		}
+		if h < mr {
+			clear(panel)
+		}
+		for i := 0; i < h; i++ {
+			row := a[(ic+ir+i)*lda+pc:]
+			row = row[:kb]
+			for p, v := range row {
+				panel[p*mr+i] = v
+			}
+		}
+	}
+}
