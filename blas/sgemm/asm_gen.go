@@ -1,7 +1,8 @@
 //go:build ignore
 
 // This program generates kernels_amd64.s: the SGEMM micro-kernels of
-// package sgemm (AVX-512 and AVX2+FMA). Run it with
+// package sgemm (AVX-512 and AVX2+FMA) and the 8×8 transpose that
+// packs transposed operands (AVX). Run it with
 // `go generate` in package sgemm.
 package main
 
@@ -142,6 +143,111 @@ func kernel(s isa, mr, nv int) {
 	p("")
 }
 
+// transpose emits transpose8: for q < n/8 it transposes the 8×8 block of
+// the 8 rows src, src+lds, … (columns 8q … 8q+7) into the rows 8q … 8q+7 of
+// dst (ldd floats apart), 8 floats each. It needs AVX only.
+//
+// Its Go declaration is
+//
+//	func transpose8(dst *float32, ldd int, src *float32, lds int, n int)
+func transpose() {
+	p("// func transpose8(dst *float32, ldd int, src *float32, lds int, n int)")
+	p("TEXT ·transpose8(SB), NOSPLIT, $0-40")
+	p("\tMOVQ dst+0(FP), DX")
+	p("\tMOVQ ldd+8(FP), R11")
+	p("\tSHLQ $2, R11")
+	p("\tLEAQ (R11)(R11*2), R12") // 3·ldd
+	p("\tMOVQ src+16(FP), SI")
+	p("\tMOVQ lds+24(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tLEAQ (R8)(R8*2), R9")  // 3·lds
+	p("\tLEAQ (SI)(R8*4), R10") // row 4
+	p("\tMOVQ n+32(FP), CX")
+	p("\tSHRQ $3, CX")
+	p("\tJZ transpose8_done")
+	p("transpose8_loop:")
+	rows := []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)", "(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R10)(R9*1)"}
+	for i, a := range rows {
+		p("\tVMOVUPS %s, Y%d", a, i)
+	}
+	// t[2i] = unpcklps(r[2i], r[2i+1]), t[2i+1] = unpckhps(r[2i], r[2i+1])
+	for i := 0; i < 4; i++ {
+		p("\tVUNPCKLPS Y%d, Y%d, Y%d", 2*i+1, 2*i, 8+2*i)
+		p("\tVUNPCKHPS Y%d, Y%d, Y%d", 2*i+1, 2*i, 8+2*i+1)
+	}
+	// s: rows 0-3 from (t0,t2), (t1,t3); rows 4-7 from (t4,t6), (t5,t7)
+	sh := [][4]int{{8, 10, 0x44, 0}, {8, 10, 0xEE, 1}, {9, 11, 0x44, 2}, {9, 11, 0xEE, 3}, {12, 14, 0x44, 4}, {12, 14, 0xEE, 5}, {13, 15, 0x44, 6}, {13, 15, 0xEE, 7}}
+	for _, x := range sh {
+		p("\tVSHUFPS $0x%02x, Y%d, Y%d, Y%d", x[2], x[1], x[0], x[3])
+	}
+	for i := 0; i < 4; i++ {
+		p("\tVPERM2F128 $0x20, Y%d, Y%d, Y%d", i+4, i, 8+i)
+		p("\tVPERM2F128 $0x31, Y%d, Y%d, Y%d", i+4, i, 12+i)
+	}
+	outs := []string{"(DX)", "(DX)(R11*1)", "(DX)(R11*2)", "(DX)(R12*1)"}
+	for i, a := range outs {
+		p("\tVMOVUPS Y%d, %s", 8+i, a)
+	}
+	p("\tLEAQ (DX)(R11*4), DX")
+	for i, a := range outs {
+		p("\tVMOVUPS Y%d, %s", 12+i, a)
+	}
+	p("\tLEAQ (DX)(R11*4), DX")
+	p("\tADDQ $32, SI")
+	p("\tADDQ $32, R10")
+	p("\tDECQ CX")
+	p("\tJNZ transpose8_loop")
+	p("transpose8_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// copyRows emits copy<w>: it copies n rows of w floats, lds floats apart
+// at src, to dst, w floats apart (a panel of packed A or B whose rows are
+// contiguous in the operand). It needs AVX only.
+//
+// Its Go declaration is
+//
+//	func copy<w>(dst, src *float32, lds, n int)
+func copyRows(w int) {
+	name := fmt.Sprintf("copy%d", w)
+	if w%4 != 0 {
+		panic(name + ": width not a multiple of 4")
+	}
+	p("// func %s(dst, src *float32, lds, n int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-32", name)
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ lds+16(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s_done", name)
+	p("%s_loop:", name)
+	nv := w / 8
+	for v := 0; v < nv; v++ {
+		p("\tVMOVUPS %d(SI), Y%d", 32*v, v)
+	}
+	if w%8 != 0 {
+		p("\tVMOVUPS %d(SI), X%d", 32*nv, nv)
+	}
+	for v := 0; v < nv; v++ {
+		p("\tVMOVUPS Y%d, %d(DI)", v, 32*v)
+	}
+	if w%8 != 0 {
+		p("\tVMOVUPS X%d, %d(DI)", nv, 32*nv)
+	}
+	p("\tADDQ R8, SI")
+	p("\tADDQ $%d, DI", 4*w)
+	p("\tDECQ CX")
+	p("\tJNZ %s_loop", name)
+	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
 func log2(n int) int {
 	l := 0
 	for 1<<l < n {
@@ -160,8 +266,19 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	p("")
-	kernel(avx512, 8, 3) // 8×48: 24 accumulators, 3 rows of b, 2 broadcasts
-	kernel(avx2, 4, 3)   // 4×24: 12 accumulators, 3 rows of b, 1 broadcast (of 16 registers)
+	// 8×48: 24 accumulators, 3 rows of b, 2 broadcasts; 8×32 and 8×16
+	// for the last panel of B when it is narrower.
+	for nv := 3; nv >= 1; nv-- {
+		kernel(avx512, 8, nv)
+	}
+	// 4×24: 12 accumulators, 3 rows of b, 1 broadcast (of 16 registers).
+	for nv := 3; nv >= 1; nv-- {
+		kernel(avx2, 4, nv)
+	}
+	transpose()
+	for _, w := range []int{4, 8, 16, 24, 32, 48} {
+		copyRows(w)
+	}
 	if err := os.WriteFile("kernels_amd64.s", b.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -16,7 +16,19 @@ type Implementation struct {
 
 var _ gblas.Float32 = Implementation{}
 
-// kernel is a micro-kernel with its register tile and cache blocking.
+// microFunc computes the mr×nr tile t = alpha·Σ_p a[p·mr+i]·b[p·nr+j] of
+// packed a and b (k ≥ 1 steps) and stores c[i·ldc+j] = t + beta·c[i·ldc+j],
+// or t when load is 0 (c is then not read).
+type microFunc func(k int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+
+// micro is a micro-kernel of nr columns.
+type micro struct {
+	nr int
+	fn microFunc
+}
+
+// kernel is a set of micro-kernels with their cache blocking and packing
+// helpers.
 type kernel struct {
 	name   string
 	mr, nr int // register tile: mr rows of C by nr columns
@@ -24,16 +36,35 @@ type kernel struct {
 	// L1), of m (the packed block of A stays in L2) and of n (the packed
 	// block of B).
 	kc, mc, nc int
-	// micro computes the mr×nr tile t = alpha·Σ_p a[p·mr+i]·b[p·nr+j] of
-	// packed a and b (k ≥ 1 steps) and stores c[i·ldc+j] = t +
-	// beta·c[i·ldc+j], or t when load is 0 (c is then not read).
-	micro func(k int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+	// micros are the micro-kernels of mr rows, narrowest first, the last
+	// nr wide; a narrower one computes the last panel of B when that is
+	// narrow enough.
+	micros []micro
+	// transpose, when not nil, transposes n/8 8×8 blocks of the 8 rows
+	// src, src+lds, … into rows of 8 floats ldd apart at dst (n a multiple
+	// of 8); packing uses it for operands stored across the panels.
+	transpose func(dst *float32, ldd int, src *float32, lds int, n int)
+	// copies, where they hold width w, copy n rows of w floats, lds apart
+	// at src, to dst, w apart: packing uses them for operands stored along
+	// the panels.
+	copies map[int]func(dst, src *float32, lds, n int)
+}
+
+// panel returns the micro-kernel for a panel of B of w ≤ nr columns: the
+// narrowest that is wide enough.
+func (kr *kernel) panel(w int) micro {
+	for _, m := range kr.micros {
+		if m.nr >= w {
+			return m
+		}
+	}
+	panic("sgemm: panel wider than the register tile")
 }
 
 // generic is the portable micro-kernel, used where no assembly kernel
 // runs (the purego build tag, other architectures, CPUs without AVX2 and
 // FMA).
-var generic = kernel{name: "generic", mr: 4, nr: 4, kc: 256, mc: 128, nc: 2048, micro: microGo}
+var generic = kernel{name: "generic", mr: 4, nr: 4, kc: 256, mc: 128, nc: 2048, micros: []micro{{4, microGo}}}
 
 // active is the kernel Sgemm uses: the best one the CPU supports.
 var active = best()
@@ -118,7 +149,7 @@ func gemm(kr *kernel, aTrans, bTrans bool, m, n, k int, alpha float32, a []float
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(ws.b, b, ldb, bTrans, pc, kb, jc, nb, nr)
+			packB(kr, ws.b, b, ldb, bTrans, pc, kb, jc, nb)
 			bet, load := beta, 1
 			if pc > 0 {
 				bet = 1
@@ -127,22 +158,24 @@ func gemm(kr *kernel, aTrans, bTrans bool, m, n, k int, alpha float32, a []float
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(ws.a, a, lda, aTrans, ic, mb, pc, kb, mr)
+				packA(kr, ws.a, a, lda, aTrans, ic, mb, pc, kb)
 				for jr := 0; jr < nb; jr += nr {
 					w := min(nr, nb-jr)
+					mk := kr.panel(w)
 					bp := &ws.b[jr*kb]
 					for ir := 0; ir < mb; ir += mr {
 						h := min(mr, mb-ir)
 						ap := &ws.a[ir*kb]
 						off := (ic+ir)*ldc + jc + jr
-						if h == mr && w == nr {
-							kr.micro(kb, ap, bp, &c[off], ldc, alpha, bet, load)
+						if h == mr && w == mk.nr {
+							_ = c[off+(mr-1)*ldc+w-1] // the tile lies in c
+							mk.fn(kb, ap, bp, &c[off], ldc, alpha, bet, load)
 							continue
 						}
-						kr.micro(kb, ap, bp, &ws.tile[0], nr, alpha, 0, 0)
+						mk.fn(kb, ap, bp, &ws.tile[0], mk.nr, alpha, 0, 0)
 						for i := 0; i < h; i++ {
 							dst := c[off+i*ldc : off+i*ldc+w]
-							src := ws.tile[i*nr : i*nr+w]
+							src := ws.tile[i*mk.nr : i*mk.nr+w]
 							if load == 0 {
 								copy(dst, src)
 								continue
@@ -158,13 +191,20 @@ func gemm(kr *kernel, aTrans, bTrans bool, m, n, k int, alpha float32, a []float
 	}
 }
 
-// packB copies op(B)[pc:pc+kb, jc:jc+nb] into dst as ⌈nb/nr⌉ panels of kb
-// steps of nr floats, zero-padded to a whole panel.
-func packB(dst, b []float32, ldb int, trans bool, pc, kb, jc, nb, nr int) {
-	for jr := 0; jr < nb; jr += nr {
-		w := min(nr, nb-jr)
+// packB copies op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of kb steps
+// of nr floats, the last one of the width of the micro-kernel that
+// computes it, zero-padded.
+func packB(kr *kernel, dst, b []float32, ldb int, trans bool, pc, kb, jc, nb int) {
+	for jr := 0; jr < nb; jr += kr.nr {
+		w := min(kr.nr, nb-jr)
+		nr := kr.panel(w).nr
 		panel := dst[jr*kb : jr*kb+kb*nr]
 		if !trans { // op(B)[p][j] = b[p·ldb + j]: rows are contiguous
+			if cp := kr.copies[nr]; cp != nil && w == nr {
+				src := b[pc*ldb+jc+jr : (pc+kb-1)*ldb+jc+jr+nr]
+				cp(&panel[0], &src[0], ldb, kb)
+				continue
+			}
 			for p := 0; p < kb; p++ {
 				row := b[(pc+p)*ldb+jc+jr:]
 				d := panel[p*nr : p*nr+nr]
@@ -177,7 +217,21 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kb, jc, nb, nr int) {
 		if w < nr {
 			clear(panel)
 		}
-		for j := 0; j < w; j++ {
+		j0 := 0
+		if kb8 := kb &^ 7; kr.transpose != nil && kb8 > 0 {
+			for ; j0+8 <= w; j0 += 8 {
+				// The 8 rows of b hold kb ≥ kb8 floats from pc on.
+				src := b[(jc+jr+j0)*ldb+pc : (jc+jr+j0+7)*ldb+pc+kb]
+				kr.transpose(&panel[j0], nr, &src[0], ldb, kb8)
+				for j := j0; j < j0+8; j++ {
+					col := b[(jc+jr+j)*ldb+pc+kb8 : (jc+jr+j)*ldb+pc+kb]
+					for p, v := range col {
+						panel[(kb8+p)*nr+j] = v
+					}
+				}
+			}
+		}
+		for j := j0; j < w; j++ {
 			col := b[(jc+jr+j)*ldb+pc:]
 			col = col[:kb]
 			for p, v := range col {
@@ -189,10 +243,17 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kb, jc, nb, nr int) {
 
 // packA copies op(A)[ic:ic+mb, pc:pc+kb] into dst as ⌈mb/mr⌉ panels of kb
 // steps of mr floats, zero-padded to a whole panel.
-func packA(dst, a []float32, lda int, trans bool, ic, mb, pc, kb, mr int) {
+func packA(kr *kernel, dst, a []float32, lda int, trans bool, ic, mb, pc, kb int) {
+	mr := kr.mr
+	cp := kr.copies[mr]
 	for ir := 0; ir < mb; ir += mr {
 		h := min(mr, mb-ir)
 		panel := dst[ir*kb : ir*kb+kb*mr]
+		if trans && cp != nil && h == mr {
+			src := a[pc*lda+ic+ir : (pc+kb-1)*lda+ic+ir+mr]
+			cp(&panel[0], &src[0], lda, kb)
+			continue
+		}
 		if trans { // op(A)[i][p] = a[p·lda + i]: columns of op(A) are contiguous
 			for p := 0; p < kb; p++ {
 				col := a[(pc+p)*lda+ic+ir:]
@@ -204,6 +265,17 @@ func packA(dst, a []float32, lda int, trans bool, ic, mb, pc, kb, mr int) {
 		}
 		if h < mr {
 			clear(panel)
+		}
+		if kb8 := kb &^ 7; kr.transpose != nil && mr == 8 && h == 8 && kb8 > 0 {
+			src := a[(ic+ir)*lda+pc : (ic+ir+7)*lda+pc+kb]
+			kr.transpose(&panel[0], 8, &src[0], lda, kb8)
+			for i := 0; i < 8; i++ {
+				row := a[(ic+ir+i)*lda+pc+kb8 : (ic+ir+i)*lda+pc+kb]
+				for p, v := range row {
+					panel[(kb8+p)*8+i] = v
+				}
+			}
+			continue
 		}
 		for i := 0; i < h; i++ {
 			row := a[(ic+ir+i)*lda+pc:]

@@ -18,7 +18,7 @@ func forEachKernel(t *testing.T, fn func(t *testing.T)) {
 	defer func() { active = prev }()
 	for _, k := range kernels() {
 		small := k
-		small.kc, small.mc, small.nc = 5, 2*k.mr, 2*k.nr
+		small.kc, small.mc, small.nc = 13, 2*k.mr, 2*k.nr
 		for _, kr := range []kernel{k, small} {
 			active = &kr
 			t.Run(fmt.Sprintf("%s/kc=%d,mc=%d,nc=%d", kr.name, kr.kc, kr.mc, kr.nc), fn)
