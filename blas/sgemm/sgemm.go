@@ -1,6 +1,8 @@
 package sgemm
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 
 	gblas "gonum.org/v1/gonum/blas"
@@ -78,8 +80,31 @@ func best() *kernel {
 }
 
 // Kernel returns the name of the micro-kernel in use: "avx512", "avx2" or
-// "generic".
+// "generic" (gonum's Sgemm).
 func Kernel() string { return active.name }
+
+// Kernels returns the names of the micro-kernels the machine supports,
+// fastest first.
+func Kernels() []string {
+	var names []string
+	for _, k := range kernels() {
+		names = append(names, k.name)
+	}
+	return names
+}
+
+// UseKernel makes the supported micro-kernel called name the one Sgemm uses
+// (for benchmarks and tests; the default is the fastest). It must not be
+// called while a product runs.
+func UseKernel(name string) error {
+	for _, k := range kernels() {
+		if k.name == name {
+			active = &k
+			return nil
+		}
+	}
+	return fmt.Errorf("sgemm: kernel %q is not supported here; supported: %s", name, strings.Join(Kernels(), ", "))
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // op(A) being m×k and op(B) k×n. As in every BLAS, C is not read when beta

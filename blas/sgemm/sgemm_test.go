@@ -2,6 +2,7 @@ package sgemm
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/gonum"
@@ -52,15 +53,17 @@ func TestKernels(t *testing.T) {
 	if ks[len(ks)-1].name != "generic" {
 		t.Errorf("the last kernel is %q, want generic", ks[len(ks)-1].name)
 	}
-	t.Logf("kernels: %v", names(ks))
-}
-
-func names(ks []kernel) []string {
-	var s []string
-	for _, k := range ks {
-		s = append(s, k.name)
+	prev := active
+	defer func() { active = prev }()
+	for _, name := range Kernels() {
+		if err := UseKernel(name); err != nil || Kernel() != name {
+			t.Errorf("UseKernel(%q): %v, Kernel() = %q", name, err, Kernel())
+		}
 	}
-	return s
+	if err := UseKernel("sse9"); err == nil || !strings.Contains(err.Error(), "supported: ") {
+		t.Errorf("UseKernel(sse9): %v", err)
+	}
+	t.Logf("kernels: %v", Kernels())
 }
 
 func TestBlocks(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/asymlab/asym/blas/sgemm"
 	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/train"
 )
@@ -31,6 +32,7 @@ func newBenchCmd(s *IO) *cobra.Command {
 		width                 float64
 		gemm                  bool
 		gemmTime              time.Duration
+		gemmKernel            string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -56,6 +58,11 @@ workers, the cases interleaved in every round.`,
 			if gemm {
 				if rounds < 1 {
 					return usagef("--rounds wants at least 1, got %d", rounds)
+				}
+				if gemmKernel != "" {
+					if err := sgemm.UseKernel(gemmKernel); err != nil {
+						return usagef("--gemm-kernel: %v", err)
+					}
 				}
 				return benchGEMM(s, bc.Threads, rounds, gemmTime, asJSON)
 			}
@@ -136,6 +143,7 @@ workers, the cases interleaved in every round.`,
 	f.BoolVar(&asJSON, "json", false, "print the results as JSON")
 	f.BoolVar(&gemm, "gemm", false, "measure GEMM GFLOP/s of every BLAS built in at the models' product shapes, on 1 and --threads workers")
 	f.DurationVar(&gemmTime, "gemm-time", 200*time.Millisecond, "with --gemm: timed duration of each case per round")
+	f.StringVar(&gemmKernel, "gemm-kernel", "", "with --gemm: the pure-Go BLAS's micro-kernel (avx512, avx2, generic; default the fastest supported)")
 	f.BoolVar(&isolate, "isolate", true, "run each case in its own process (own peak memory)")
 	f.BoolVar(&child, "child", false, "internal: run one case and print its JSON")
 	_ = f.MarkHidden("child")
