@@ -203,6 +203,57 @@ func transpose() {
 	p("")
 }
 
+// transpose4 emits transpose4: for q < n/8 it transposes the 4×8 block of
+// the 4 rows src, src+lds, src+2·lds, src+3·lds (columns 8q … 8q+7) into 8
+// rows of 4 floats at dst+32q: a panel of 4 rows of packed A. It needs AVX
+// only.
+//
+// Its Go declaration is
+//
+//	func transpose4(dst, src *float32, lds, n int)
+func transpose4() {
+	p("// func transpose4(dst, src *float32, lds, n int)")
+	p("TEXT ·transpose4(SB), NOSPLIT, $0-32")
+	p("\tMOVQ dst+0(FP), DX")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ lds+16(FP), R8")
+	p("\tSHLQ $2, R8")
+	p("\tLEAQ (R8)(R8*2), R9") // 3·lds
+	p("\tMOVQ n+24(FP), CX")
+	p("\tSHRQ $3, CX")
+	p("\tJZ transpose4_done")
+	p("transpose4_loop:")
+	for i, a := range []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"} {
+		p("\tVMOVUPS %s, Y%d", a, i)
+	}
+	// t0 = a0 b0 a1 b1 | a4 b4 a5 b5, t1 = a2 b2 a3 b3 | a6 …, t2, t3 for c, d
+	p("\tVUNPCKLPS Y1, Y0, Y4")
+	p("\tVUNPCKHPS Y1, Y0, Y5")
+	p("\tVUNPCKLPS Y3, Y2, Y6")
+	p("\tVUNPCKHPS Y3, Y2, Y7")
+	// s0 = a0 b0 c0 d0 | a4 …, s1 = a1 … | a5 …, s2 = a2 … | a6 …, s3 = a3 … | a7 …
+	p("\tVSHUFPS $0x44, Y6, Y4, Y0")
+	p("\tVSHUFPS $0xee, Y6, Y4, Y1")
+	p("\tVSHUFPS $0x44, Y7, Y5, Y2")
+	p("\tVSHUFPS $0xee, Y7, Y5, Y3")
+	// rows 0 1 | 2 3 | 4 5 | 6 7 of the panel
+	p("\tVPERM2F128 $0x20, Y1, Y0, Y4")
+	p("\tVPERM2F128 $0x20, Y3, Y2, Y5")
+	p("\tVPERM2F128 $0x31, Y1, Y0, Y6")
+	p("\tVPERM2F128 $0x31, Y3, Y2, Y7")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPS Y%d, %d(DX)", 4+i, 32*i)
+	}
+	p("\tADDQ $128, DX")
+	p("\tADDQ $32, SI")
+	p("\tDECQ CX")
+	p("\tJNZ transpose4_loop")
+	p("transpose4_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
 // copyRows emits copy<w>: it copies n rows of w floats, lds floats apart
 // at src, to dst, w floats apart (a panel of packed A or B whose rows are
 // contiguous in the operand). It needs AVX only.
@@ -276,6 +327,7 @@ func main() {
 		kernel(avx2, 4, nv)
 	}
 	transpose()
+	transpose4()
 	for _, w := range []int{4, 8, 16, 24, 32, 48} {
 		copyRows(w)
 	}

@@ -31,6 +31,12 @@ func sgemm4x8AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32, load in
 func transpose8(dst *float32, ldd int, src *float32, lds int, n int)
 
 //go:noescape
+func transpose4(dst, src *float32, lds, n int)
+
+// transpose8A packs a panel of 8 rows of A.
+func transpose8A(dst, src *float32, lds, n int) { transpose8(dst, 8, src, lds, n) }
+
+//go:noescape
 func copy4(dst, src *float32, lds, n int)
 
 //go:noescape
@@ -53,10 +59,10 @@ var copies = map[int]func(dst, src *float32, lds, n int){4: copy4, 8: copy8, 16:
 var (
 	avx512 = kernel{name: "avx512", mr: 8, nr: 48, kc: 256, mc: 144, nc: 3072,
 		micros:    []micro{{16, sgemm8x16AVX512}, {32, sgemm8x32AVX512}, {48, sgemm8x48AVX512}},
-		transpose: transpose8, copies: copies}
+		transpose: transpose8, transposeA: transpose8A, copies: copies}
 	avx2 = kernel{name: "avx2", mr: 4, nr: 24, kc: 256, mc: 96, nc: 3072,
 		micros:    []micro{{8, sgemm4x8AVX2}, {16, sgemm4x16AVX2}, {24, sgemm4x24AVX2}},
-		transpose: transpose8, copies: copies}
+		transpose: transpose8, transposeA: transpose4, copies: copies}
 )
 
 // kernels returns the kernels the CPU and the OS support, fastest first;

@@ -1239,6 +1239,45 @@ transpose8_done:
 	VZEROUPPER
 	RET
 
+// func transpose4(dst, src *float32, lds, n int)
+TEXT ·transpose4(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ transpose4_done
+transpose4_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (SI)(R9*1), Y3
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VSHUFPS $0x44, Y6, Y4, Y0
+	VSHUFPS $0xee, Y6, Y4, Y1
+	VSHUFPS $0x44, Y7, Y5, Y2
+	VSHUFPS $0xee, Y7, Y5, Y3
+	VPERM2F128 $0x20, Y1, Y0, Y4
+	VPERM2F128 $0x20, Y3, Y2, Y5
+	VPERM2F128 $0x31, Y1, Y0, Y6
+	VPERM2F128 $0x31, Y3, Y2, Y7
+	VMOVUPS Y4, 0(DX)
+	VMOVUPS Y5, 32(DX)
+	VMOVUPS Y6, 64(DX)
+	VMOVUPS Y7, 96(DX)
+	ADDQ $128, DX
+	ADDQ $32, SI
+	DECQ CX
+	JNZ transpose4_loop
+transpose4_done:
+	VZEROUPPER
+	RET
+
 // func copy4(dst, src *float32, lds, n int)
 TEXT ·copy4(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI

@@ -46,6 +46,9 @@ type kernel struct {
 	// src, src+lds, … into rows of 8 floats ldd apart at dst (n a multiple
 	// of 8); packing uses it for operands stored across the panels.
 	transpose func(dst *float32, ldd int, src *float32, lds int, n int)
+	// transposeA, when not nil, packs n (a multiple of 8) steps of a panel
+	// of A from its mr rows src, src+lds, ….
+	transposeA func(dst, src *float32, lds, n int)
 	// copies, where they hold width w, copy n rows of w floats, lds apart
 	// at src, to dst, w apart: packing uses them for operands stored along
 	// the panels.
@@ -61,6 +64,24 @@ func (kr *kernel) panel(w int) micro {
 		}
 	}
 	panic("sgemm: panel wider than the register tile")
+}
+
+// width returns the number of columns of the panel of B that starts rem
+// columns before the end of a block: nr, or all of rem when rem ≤ nr; when
+// rem < 2·nr, the last two panels are split more evenly where their
+// micro-kernels are no wider in all (8×32 + 8×32 rather than 8×48 + 8×16:
+// the narrow kernels load more per multiply-add).
+func (kr *kernel) width(rem int) int {
+	if rem <= kr.nr {
+		return rem
+	}
+	if rem < 2*kr.nr {
+		w := kr.panel((rem + 1) / 2).nr
+		if w+kr.panel(rem-w).nr <= kr.nr+kr.panel(rem-kr.nr).nr {
+			return w
+		}
+	}
+	return kr.nr
 }
 
 // generic stands for gonum's portable Sgemm, used where no assembly kernel
@@ -187,8 +208,8 @@ func gemm(kr *kernel, aTrans, bTrans bool, m, n, k int, alpha float32, a []float
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				packA(kr, ws.a, a, lda, aTrans, ic, mb, pc, kb)
-				for jr := 0; jr < nb; jr += nr {
-					w := min(nr, nb-jr)
+				for jr, w := 0, 0; jr < nb; jr += w {
+					w = kr.width(nb - jr)
 					mk := kr.panel(w)
 					bp := &ws.b[jr*kb]
 					for ir := 0; ir < mb; ir += mr {
@@ -219,12 +240,12 @@ func gemm(kr *kernel, aTrans, bTrans bool, m, n, k int, alpha float32, a []float
 	}
 }
 
-// packB copies op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of kb steps
-// of nr floats, the last one of the width of the micro-kernel that
-// computes it, zero-padded.
+// packB copies op(B)[pc:pc+kb, jc:jc+nb] into dst as panels of kb steps,
+// each as wide as the micro-kernel that computes it (see kernel.width),
+// zero-padded; the panel of column jr starts at jr·kb.
 func packB(kr *kernel, dst, b []float32, ldb int, trans bool, pc, kb, jc, nb int) {
-	for jr := 0; jr < nb; jr += kr.nr {
-		w := min(kr.nr, nb-jr)
+	for jr, w := 0, 0; jr < nb; jr += w {
+		w = kr.width(nb - jr)
 		nr := kr.panel(w).nr
 		panel := dst[jr*kb : jr*kb+kb*nr]
 		if !trans { // op(B)[p][j] = b[p·ldb + j]: rows are contiguous
@@ -294,13 +315,13 @@ func packA(kr *kernel, dst, a []float32, lda int, trans bool, ic, mb, pc, kb int
 		if h < mr {
 			clear(panel)
 		}
-		if kb8 := kb &^ 7; kr.transpose != nil && mr == 8 && h == 8 && kb8 > 0 {
-			src := a[(ic+ir)*lda+pc : (ic+ir+7)*lda+pc+kb]
-			kr.transpose(&panel[0], 8, &src[0], lda, kb8)
-			for i := 0; i < 8; i++ {
+		if kb8 := kb &^ 7; kr.transposeA != nil && h == mr && kb8 > 0 {
+			src := a[(ic+ir)*lda+pc : (ic+ir+mr-1)*lda+pc+kb]
+			kr.transposeA(&panel[0], &src[0], lda, kb8)
+			for i := 0; i < mr; i++ {
 				row := a[(ic+ir+i)*lda+pc+kb8 : (ic+ir+i)*lda+pc+kb]
 				for p, v := range row {
-					panel[(kb8+p)*8+i] = v
+					panel[(kb8+p)*mr+i] = v
 				}
 			}
 			continue
