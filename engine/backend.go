@@ -80,7 +80,11 @@ type PoolGeom struct {
 	KH, KW           int
 	StrideH, StrideW int
 	PadH, PadW       int
-	OH, OW           int // set by Init
+	// ExtraH and ExtraW pad the bottom and right edges by that much more
+	// than the top and left (TensorFlow's "SAME" pooling pads 0 before and 1
+	// after an even input for a 3×3/2 window).
+	ExtraH, ExtraW int
+	OH, OW         int // set by Init
 }
 
 // Init validates the geometry, fills in OH and OW (floor mode) and returns
@@ -92,10 +96,11 @@ func (g PoolGeom) Init() PoolGeom {
 	if g.StrideW == 0 {
 		g.StrideW = g.KW
 	}
-	if g.KH <= 0 || g.KW <= 0 || g.StrideH < 0 || g.StrideW < 0 || g.PadH < 0 || g.PadW < 0 || 2*g.PadH > g.KH || 2*g.PadW > g.KW {
+	if g.KH <= 0 || g.KW <= 0 || g.StrideH < 0 || g.StrideW < 0 || g.PadH < 0 || g.PadW < 0 || 2*g.PadH > g.KH || 2*g.PadW > g.KW ||
+		g.ExtraH < 0 || g.ExtraW < 0 || g.PadH+g.ExtraH >= g.KH || g.PadW+g.ExtraW >= g.KW {
 		panic(fmt.Sprintf("engine: pool: bad geometry %+v", g))
 	}
-	spanH, spanW := g.H+2*g.PadH-g.KH, g.W+2*g.PadW-g.KW // checked before dividing, see ConvGeom.Init
+	spanH, spanW := g.H+2*g.PadH+g.ExtraH-g.KH, g.W+2*g.PadW+g.ExtraW-g.KW // checked before dividing, see ConvGeom.Init
 	g.OH = spanH/g.StrideH + 1
 	g.OW = spanW/g.StrideW + 1
 	if spanH < 0 || spanW < 0 {

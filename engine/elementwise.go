@@ -181,3 +181,33 @@ func (c *CPU) SoftmaxCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32
 	}
 	return loss / float64(N), correct
 }
+
+// TopKCorrect returns the number of rows of logits (N×K) whose label is
+// among the k largest logits: the label's logit is exceeded by fewer than
+// k others (ties counted in the label's favour, as tf.nn.in_top_k does).
+// A row with a NaN logit for its label is not correct. It panics on
+// mismatched shapes or k < 1.
+func TopKCorrect(logits *tensor.Tensor, labels []int32, k int) int {
+	if logits.Rank() != 2 || logits.Shape[0] != len(labels) || k < 1 {
+		panic(fmt.Sprintf("engine: TopKCorrect: logits %v with %d labels, k = %d", logits.Shape, len(labels), k))
+	}
+	K := logits.Shape[1]
+	n := 0
+	for i, lab := range labels {
+		row := logits.Data[i*K : (i+1)*K]
+		v := row[lab]
+		if v != v {
+			continue
+		}
+		above := 0
+		for _, x := range row {
+			if x > v {
+				above++
+			}
+		}
+		if above < k {
+			n++
+		}
+	}
+	return n
+}

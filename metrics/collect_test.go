@@ -262,8 +262,10 @@ func TestCollectUnboundLayer(t *testing.T) {
 	}
 }
 
-// Direct feedback alignment keeps B ≡ W (local angles 0) but its hidden
-// updates differ from backprop's; the output layer's is exact.
+// Direct feedback alignment has no backward weights (it keeps B ≡ W but
+// sends no error through it): the metrics of B are NaN and NoB is set, so
+// that reports show "no B" rather than a perfect 0°. Its hidden updates
+// differ from backprop's; the output layer's is exact.
 func TestCollectDFA(t *testing.T) {
 	for _, model := range []string{"mlp", "resnet8"} {
 		t.Run(model, func(t *testing.T) {
@@ -274,8 +276,8 @@ func TestCollectDFA(t *testing.T) {
 			last := len(s.Layers) - 1
 			hiddenOff := 0
 			for i, l := range s.Layers {
-				if l.WeightAngle != 0 || l.GradientAngle != 0 || l.ProjectionAngle != 0 {
-					t.Errorf("%s: local angles %+v, want 0 (B ≡ W)", l.Name, l)
+				if !l.NoB || !math.IsNaN(l.WeightAngle) || !math.IsNaN(l.GradientAngle) || !math.IsNaN(l.ProjectionAngle) || !math.IsNaN(l.NormRatio) {
+					t.Errorf("%s: %+v, want NoB and NaN metrics of B", l.Name, l)
 				}
 				switch {
 				case i == last && l.EndToEndAngle != 0:
@@ -331,12 +333,27 @@ func TestCollectEveryRule(t *testing.T) {
 				s := k.Collect(c, net, b, dl)
 				sameGrads(t, net, before)
 				sum, hasReg := 0.0, false
+				info, _ := rules.Lookup(rule)
 				for _, l := range s.Layers {
+					if l.NoB != info.NoB {
+						t.Errorf("%s: NoB = %v, the rule's info says %v", l.Name, l.NoB, info.NoB)
+					}
 					for name, v := range map[string]float64{"weight": l.WeightAngle, "projection": l.ProjectionAngle,
 						"gradient": l.GradientAngle, "end-to-end": l.EndToEndAngle} {
+						if info.NoB && name != "end-to-end" {
+							// A rule without B (dfa) has no metrics of B:
+							// NaN, not the 0° of B ≡ W.
+							if !math.IsNaN(v) {
+								t.Errorf("%s: %s angle %v for a rule without B, want NaN", l.Name, name, v)
+							}
+							continue
+						}
 						if !(v >= 0 && v <= 180) {
 							t.Errorf("%s: %s angle %v not in [0, 180]", l.Name, name, v)
 						}
+					}
+					if info.NoB && !math.IsNaN(l.NormRatio) {
+						t.Errorf("%s: norm ratio %v for a rule without B, want NaN", l.Name, l.NormRatio)
 					}
 					if l.HasRegularizer {
 						sum += l.Regularizer
@@ -358,8 +375,9 @@ func TestCollectEveryRule(t *testing.T) {
 				again := k.Collect(c, net, b, dl)
 				for i, l := range again.Layers {
 					p := s.Layers[i]
-					if l.WeightAngle != p.WeightAngle || l.NormRatio != p.NormRatio || l.ProjectionAngle != p.ProjectionAngle ||
-						l.EndToEndAngle != p.EndToEndAngle {
+					same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+					if !same(l.WeightAngle, p.WeightAngle) || !same(l.NormRatio, p.NormRatio) || !same(l.ProjectionAngle, p.ProjectionAngle) ||
+						!same(l.EndToEndAngle, p.EndToEndAngle) {
 						t.Errorf("%s: second Collect %+v, first %+v", l.Name, l, p)
 					}
 				}

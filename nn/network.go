@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/asymlab/asym/tensor"
 )
@@ -173,6 +174,31 @@ func (n *Network) WithExactGradients(c *Ctx, dlogits *tensor.Tensor, fn func()) 
 			copy(p.Grad.Data, saved[i].Data)
 		}
 	}
+}
+
+// LargestGain reruns the forward pass on x stage by stage (as
+// FirstNonFinite) and returns the stage whose output has the largest root
+// mean square relative to that of its input, with that ratio. It is a
+// diagnostic for a loss that exploded while staying finite: the stage that
+// amplifies most.
+func (n *Network) LargestGain(c *Ctx, x *tensor.Tensor) (name string, gain float64) {
+	stages := []Layer{n.Root}
+	if s, ok := n.Root.(*Sequential); ok {
+		stages = s.Layers
+	}
+	rms := func(t *tensor.Tensor) float64 {
+		return tensor.Norm2(t.Data) / math.Sqrt(float64(max(len(t.Data), 1)))
+	}
+	in := rms(x)
+	for _, l := range stages {
+		x = l.Forward(c, x)
+		out := rms(x)
+		if g := out / in; in > 0 && (name == "" || g > gain) {
+			name, gain = l.Name(), g
+		}
+		in = out
+	}
+	return name, gain
 }
 
 // FirstNonFinite reruns the forward pass on x stage by stage (the stages of

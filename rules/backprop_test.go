@@ -18,6 +18,7 @@ func smallSpecs() []models.Spec {
 		{Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 		{Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 		{Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+		{Arch: "resnet8v2", Width: 0.25, In: []int{3, 8, 8}, Classes: 3, Shortcut: "first"},
 	}
 }
 

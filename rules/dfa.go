@@ -34,7 +34,7 @@ func init() {
 	Register(Info{
 		Name: "dfa", Summary: "direct feedback alignment: output error to every hidden block via fixed random D_k",
 		Update: "D_k fixed; δh_k = D_k e at each hidden block output", InputGrad: "none between blocks (δh_k = D_k e)",
-		Locality: "local (broadcast error)", Source: "Nøkland 2016 (arXiv 1609.01596)",
+		Locality: "local (broadcast error)", Source: "Nøkland 2016 (arXiv 1609.01596)", NoB: true,
 		Settings: []Setting{{Name: "scale", Default: 1, NonNegative: true,
 			Doc: "multiplies the std 1/√size of the random feedback matrices"}},
 		New: func(s map[string]float64) (Rule, error) { return DirectFeedbackAlignment{Scale: s["scale"]}, nil },

@@ -57,6 +57,19 @@ type Env struct {
 	// of output positions, so that their step does not grow with the image
 	// size). Dense layers have one position: the two agree there.
 	Positions string
+	// Bias adds the layer's bias to the regularizers' projections: y = Wx + b
+	// and Bx + b, as the official code does with use_bias_forward and
+	// use_bias_backward (both true by its flags). Only layers with a bias
+	// (the classifier) are affected. Default false: y = Wx.
+	Bias bool
+	// NullBorder makes the Null primitive of strided, padded convolutions
+	// sum the padded border of the reconstruction Bᵀy too, as the official
+	// code's explicit "fixed padding" does. Default false: the border is
+	// cropped (the adjoint of the layer's own map).
+	NullBorder bool
+	// sched, when set, gives the regularizers their coefficients step by
+	// step ([Options].Schedules).
+	sched *scheduler
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
 	// scratch is shared by the regularizers of one binding.
@@ -111,6 +124,14 @@ type Options struct {
 	BScale float64
 	// Positions is "sum" (default) or "mean"; see [Env.Positions].
 	Positions string
+	// Bias and NullBorder: see [Env.Bias] and [Env.NullBorder].
+	Bias, NullBorder bool
+	// Schedules vary settings of a rule defined by a regularizer over the
+	// run (the official alpha/beta/gamma schedules), keyed by setting name;
+	// Settings must then be the settings the rule was built with. Call
+	// [Bound.SetClock] before training.
+	Schedules map[string]CoeffSchedule
+	Settings  map[string]float64
 }
 
 // Bound is the result of [Apply].
@@ -124,6 +145,7 @@ type Bound struct {
 	// State lists the rule's tensors besides the B's (already part of the
 	// network's parameters).
 	State []*nn.Param
+	sched *scheduler
 }
 
 // Select returns the weight layers of net chosen by opts.
@@ -225,6 +247,19 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 		return nil, fmt.Errorf("rules: positions %q; valid: %s, %s", opts.Positions, PositionsSum, PositionsMean)
 	}
 	env.BInit, env.BScale, env.Positions = opts.BInit, opts.BScale, opts.Positions
+	env.Bias, env.NullBorder = opts.Bias, opts.NullBorder
+	env.sched = nil
+	if len(opts.Schedules) > 0 {
+		if _, ok := r.(coeffer); !ok {
+			return nil, fmt.Errorf("rules: %s is not defined by a regularizer: its settings cannot be scheduled", r.Name())
+		}
+		info, _ := Lookup(r.Name())
+		s, err := newScheduler(info, opts.Settings, opts.Schedules)
+		if err != nil {
+			return nil, err
+		}
+		env.sched = s
+	}
 	if _, ok := r.(NetworkRule); ok {
 		switch strings.TrimSpace(opts.Layers) {
 		case "", "all", "hidden":
@@ -239,7 +274,7 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bound{Rule: r}
+	b := &Bound{Rule: r, sched: env.sched}
 	for _, l := range layers {
 		fb, err := r.Bind(l, env)
 		if err != nil {

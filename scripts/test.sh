@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs asym's whole test suite, as CI does:
 #   1. formatting, go vet (every build configuration) and staticcheck;
-#   2. the tests in the pure-Go build (CGO_ENABLED=0);
+#   2. the tests in the pure-Go build (CGO_ENABLED=0), then every fuzz
+#      target for a short fixed time (scripts/fuzz.sh);
 #   3. the tests in the cgo build with OpenBLAS and MPI (-tags openblas,mpi;
 #      includes the mpirun -np 2 data-parallel tests);
 #   4. the long tests (convergence on real data), in the OpenBLAS build.
@@ -49,6 +50,9 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags openblas,mpi ./...
 echo "== tests: pure Go (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 go test -count=1 ./...
+
+echo "== fuzz: every fuzz target for ${FUZZTIME:-10s} (about 2 minutes)"
+scripts/fuzz.sh
 
 echo "== tests: cgo + OpenBLAS + MPI"
 go test -count=1 -tags openblas,mpi ./...

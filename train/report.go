@@ -27,8 +27,23 @@ type EpochMetrics struct {
 	TrainAcc   float64 `json:"train_acc"`
 	TestLoss   float64 `json:"test_loss"`
 	TestAcc    float64 `json:"test_acc"`
+	TestTop5   float64 `json:"test_top5"`
 	EpochS     float64 `json:"epoch_s"`
 	ImagesPerS float64 `json:"images_per_s"`
+}
+
+// StepMetrics is a "step" line of metrics.jsonl, written every
+// run.log_every steps: the loss of the step's batch (averaged over the
+// processes of a data-parallel run) and the learning rate it used.
+type StepMetrics struct {
+	Kind string `json:"kind"`
+	// Step is the number of optimizer steps done; Epoch the epoch the step
+	// belongs to (from 1).
+	Step  int64 `json:"step"`
+	Epoch int   `json:"epoch"`
+	// LR is the main parameter group's learning rate for the step.
+	LR        float64 `json:"lr"`
+	TrainLoss float64 `json:"train_loss"`
 }
 
 // Reporter receives a run's progress.
@@ -47,7 +62,9 @@ func (t *Trainer) writeMetrics(v any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.metrics.Write(append(b, '\n')); err != nil {
+	n, err := t.metrics.Write(append(b, '\n'))
+	t.metricsLen += int64(n)
+	if err != nil {
 		return fmt.Errorf("train: writing metrics: %w", err)
 	}
 	return nil
@@ -58,8 +75,14 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic replaces path with b through a temporary file, so that a
+// crash leaves either the old or the new content.
+func writeFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

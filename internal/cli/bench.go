@@ -53,7 +53,7 @@ workers, the cases interleaved in every round.`,
   asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
   asym bench --model resnet20 --rule bp,sa,aa --rounds 5
   asym bench --gemm --threads 2 --rounds 3     # GEMM GFLOP/s: pure Go against OpenBLAS (-tags openblas)`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if gemm {
 				if rounds < 1 {

@@ -24,61 +24,59 @@ With no flags this is the quick tour: the embedded digits, every rule, an
 MLP, two seeds — a few minutes on 2 cores.`,
 		`  asym compare
   asym compare --data fashion-mnist --models mlp,convnet --rules bp,fa,sa,aa --epochs 5
-  asym compare --config configs/fashion-compare.toml --dir runs/compare`},
+  asym compare --config configs/experiments/fashion-compare.toml --run-dir runs/compare`},
 	experiments.KindSweep: {"Sweep rule or optimizer settings (grid or random search) over seeds",
 		`Run every combination of the given values (or --random N random draws) of
 rule settings or optimizer settings per rule, over seeds, and report heat maps
 of accuracy with the settings that diverged marked. Keys: a rule setting
-(alpha, beta, ...) or optim.lr, optim.b_lr, optim.momentum,
-optim.weight_decay, rule.delay_epochs, rule.b_scale.`,
+(alpha, beta, ...) or a numeric training key such as optim.lr, optim.b_lr,
+optim.momentum, optim.weight_decay, rule.delay_epochs, rule.b_scale.`,
 		`  asym sweep --rules wm --grid wm.alpha=0.01,0.1,1 --grid wm.beta=0.01,0.1,1
-  asym sweep --config configs/fashion-sweep-wm-ia.toml --dir runs/sweep`},
+  asym sweep --config configs/experiments/fashion-sweep.toml --run-dir runs/sweep`},
 	experiments.KindTransfer: {"Run the best settings of a sweep unchanged on other architectures",
 		`Pick each rule's best setting from a finished sweep (architecture A) and run
 it unchanged on the target architectures B, with backprop on A and B for
 reference: the transfer gap per rule (the paper's weight mirror vs
 information alignment finding).`,
-		`  asym transfer --source runs/sweep --models convnet`},
+		`  asym transfer --source runs/sweep --models convnet
+  asym transfer --config configs/experiments/fashion-transfer.toml --run-dir runs/fashion-transfer`},
 	experiments.KindDepth: {"Accuracy gap to backprop over a series of ResNet depths",
 		`Train CIFAR-style ResNets of several depths with each rule (and backprop)
 using the same settings at every depth, and plot the gap to backprop against
 depth.`,
-		`  asym depth --rules ia,sa,aa --depths 8,14,20,32 --data fashion-mnist --epochs 3`},
+		`  asym depth --rules ia,sa,aa --depths 8,14,20,32 --data fashion-mnist --epochs 3
+  asym depth --config configs/experiments/digits-depth-stable.toml --run-dir runs/digits-depth-stable`},
 	experiments.KindNoise: {"Accuracy under noisy updates of the backward weights",
 		`Add noise lr·ε (ε of the given variances) to every update of B and report
 accuracy against the noise variance (the paper's robustness experiment).`,
-		`  asym noise --rules sa,aa,kp --variances 0,1e-3,1e-2,1e-1`},
+		`  asym noise --rules sa,aa,kp --variances 0,1e-3,1e-2,1e-1
+  asym noise --config configs/experiments/fashion-noise.toml --run-dir runs/fashion-noise`},
 }
 
 func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	h := experimentHelp[kind]
 	var (
-		cfgPath, dir, dataName, dataDir string
-		ruleList, modelList             []string
-		seeds                           []uint
-		epochs, batch, threads, random  int
-		trainLimit, testLimit           int
-		lr                              float64
-		depths                          []int
-		variances                       []float64
-		grid                            []string
-		source, noiseDist               string
+		cfgPath, dir   string
+		ruleList       []string
+		modelList      []string
+		seeds          []uint
+		random         int
+		depths         []int
+		variances      []float64
+		grid           []string
+		source, noiseD string
 	)
-	cmd := &cobra.Command{Use: kind, Short: h.short, Long: h.long, Example: h.example, Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: kind, Short: h.short, Long: h.long, Example: h.example, Args: noArgs}
 	f := cmd.Flags()
 	f.StringVar(&cfgPath, "config", "", "experiment config file (TOML)")
-	f.StringVar(&dir, "dir", "", "experiment directory (default runs/"+kind+"-<time>); an existing one is continued")
+	f.StringVar(&dir, "run-dir", "", "experiment directory (default runs/"+kind+"-<time>); an existing one is continued")
+	// --dir is the old name of --run-dir. Not pflag's MarkDeprecated:
+	// cobra prints its notice on stdout, which holds the report.
+	f.StringVar(&dir, "dir", "", "deprecated: use --run-dir")
+	_ = f.MarkHidden("dir")
 	f.StringSliceVar(&ruleList, "rules", nil, "rules (comma-separated; all = every rule)")
 	f.StringSliceVar(&modelList, "models", nil, "models (comma-separated)")
 	f.UintSliceVar(&seeds, "seeds", nil, "seeds (comma-separated)")
-	f.IntVar(&epochs, "epochs", 0, "training epochs per run")
-	f.IntVar(&batch, "batch", 0, "batch size")
-	f.Float64Var(&lr, "lr", 0, "learning rate")
-	f.StringVar(&dataName, "data", "", "data set")
-	f.StringVar(&dataDir, "data-dir", "", "data set directory")
-	f.IntVar(&threads, "threads", 0, "compute threads per run (0: all cores)")
-	f.IntVar(&trainLimit, "train-limit", 0, "use only the first N training samples")
-	f.IntVar(&testLimit, "test-limit", 0, "use only the first N test samples")
 	switch kind {
 	case experiments.KindSweep:
 		f.StringArrayVar(&grid, "grid", nil, "RULE.KEY=v1,v2,... values to sweep (repeatable)")
@@ -89,11 +87,17 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		f.IntSliceVar(&depths, "depths", nil, "ResNet depths (6n+2)")
 	case experiments.KindNoise:
 		f.Float64SliceVar(&variances, "variances", nil, "noise variances")
-		f.StringVar(&noiseDist, "noise-dist", "", "noise distribution: normal, uniform")
+		f.StringVar(&noiseD, "noise-dist", "", "noise distribution: normal, uniform")
 	}
+	// The training flags set the base configuration of every run, except
+	// for the keys that the experiment itself varies.
+	trainFlags := addConfigFlags(f, experiments.Default(kind).Train, experimentVaries...)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := experiments.Default(kind)
 		var err error
+		if cmd.Flags().Changed("dir") {
+			fmt.Fprintln(s.Err, "asym: --dir is deprecated, use --run-dir")
+		}
 		if dir != "" && cfgPath == "" {
 			// Continue the experiment saved in dir with its own settings
 			// (with --config, Run checks that the settings are the same).
@@ -112,6 +116,9 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		if cfg.Kind != kind {
 			return usagef("the config is a %s experiment; run it with asym %s", cfg.Kind, cfg.Kind)
 		}
+		if err := trainFlags.apply(&cfg.Train); err != nil {
+			return err
+		}
 		changed := cmd.Flags().Changed
 		if changed("rules") {
 			cfg.Rules = ruleList
@@ -125,30 +132,6 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 				cfg.Seeds = append(cfg.Seeds, uint64(v))
 			}
 		}
-		if changed("epochs") {
-			cfg.Train.Run.Epochs = epochs
-		}
-		if changed("batch") {
-			cfg.Train.Data.Batch = batch
-		}
-		if changed("lr") {
-			cfg.Train.Optim.LR = lr
-		}
-		if changed("data") {
-			cfg.Train.Data.Name = dataName
-		}
-		if changed("data-dir") {
-			cfg.Train.Data.Dir = dataDir
-		}
-		if changed("threads") {
-			cfg.Train.Run.Threads = threads
-		}
-		if changed("train-limit") {
-			cfg.Train.Data.TrainLimit = trainLimit
-		}
-		if changed("test-limit") {
-			cfg.Train.Data.TestLimit = testLimit
-		}
 		if changed("depths") {
 			cfg.Depths = depths
 		}
@@ -156,7 +139,7 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 			cfg.Variances = variances
 		}
 		if changed("noise-dist") {
-			cfg.NoiseDist = noiseDist
+			cfg.NoiseDist = noiseD
 		}
 		if changed("source") {
 			cfg.Source = source
@@ -190,7 +173,7 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		if dir == "" {
 			dir = filepath.Join("runs", fmt.Sprintf("%s-%s", kind, time.Now().Format("20060102-150405")))
 		}
-		out, err := experiments.Run(cmd.Context(), cfg, dir, s.Err)
+		out, err := experiments.RunMonitored(cmd.Context(), cfg, dir, &experiments.Monitor{W: s.Err, Live: s.ErrTTY})
 		if err != nil {
 			return err
 		}
@@ -200,6 +183,12 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	}
 	return cmd
 }
+
+// experimentVaries lists the training keys an experiment sets per run
+// (from its rules, models, seeds, depths and noise settings), which its
+// command therefore takes no flag for.
+var experimentVaries = []string{"model.arch", "model.depth", "rule.name", "rule.params", "rule.noise_dist", "rule.noise_variance",
+	"run.seed", "run.dir"}
 
 func sortedRules(g map[string]map[string][]float64) []string {
 	var out []string

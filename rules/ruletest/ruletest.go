@@ -23,13 +23,15 @@ import (
 var SharedB = map[string]bool{"bp": true, "dfa": true}
 
 // Models returns the small models the suite binds rules to: an MLP, a
-// ConvNet and a CIFAR-style ResNet-8 at a quarter of the width, on tiny
-// inputs.
+// ConvNet and CIFAR-style ResNet-8s (v1, and v2 with the official
+// projection on every group's first block) at a quarter of the width, on
+// tiny inputs.
 func Models() []models.Spec {
 	return []models.Spec{
 		{Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 		{Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 		{Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+		{Arch: "resnet8v2", Width: 0.25, In: []int{3, 8, 8}, Classes: 3, Shortcut: "first"},
 	}
 }
 
