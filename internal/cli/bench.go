@@ -52,7 +52,7 @@ workers, the cases interleaved in every round.`,
 		Example: `  asym bench --model mlp,convnet,resnet20 --batch 128 --threads 2
   asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
   asym bench --model resnet20 --rule bp,sa,aa --rounds 5
-  asym bench --gemm --threads 2 --rounds 3     # GEMM GFLOP/s: pure Go against OpenBLAS (-tags openblas)`,
+  asym bench --gemm --threads 2 --rounds 3`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if gemm {
