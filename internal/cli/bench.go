@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/asymlab/asym/blas/sgemm"
 	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/train"
 )
@@ -30,6 +32,9 @@ func newBenchCmd(s *IO) *cobra.Command {
 		depth, rounds         int
 		dim, heads            int
 		width                 float64
+		gemm                  bool
+		gemmTime              time.Duration
+		gemmKernel            string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -40,13 +45,30 @@ Each case runs in its own process (unless --isolate=false) so that its peak
 resident memory is its own. Ratios are step times relative to bp on the
 same model, measured in the same run. On a shared machine use --rounds:
 every case is measured once per round, the rounds interleaved, and the
-median round is reported with the spread.`,
+median round is reported with the spread.
+
+With --gemm it measures instead the GEMM rate (GFLOP/s) of every BLAS built
+in (the pure-Go one, and OpenBLAS with -tags openblas) at the shapes of the
+models' dense products, through the engine's MatMul on 1 and --threads
+workers, the cases interleaved in every round.`,
 		Example: `  asym bench --model mlp,convnet,resnet20 --batch 128 --threads 2
   asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
   asym bench --model resnet20 --rule bp,sa,aa --rounds 5
-  asym bench --model gpt --input 128 --classes 91 --batch 32 --rule bp,kp`,
+  asym bench --model gpt --input 128 --classes 91 --batch 32 --rule bp,kp
+  asym bench --gemm --threads 2 --rounds 3`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if gemm {
+				if rounds < 1 {
+					return usagef("--rounds wants at least 1, got %d", rounds)
+				}
+				if gemmKernel != "" {
+					if err := sgemm.UseKernel(gemmKernel); err != nil {
+						return usagef("--gemm-kernel: %v", err)
+					}
+				}
+				return benchGEMM(s, bc.Threads, rounds, gemmTime, asJSON)
+			}
 			if len(in) != 3 && len(in) != 1 {
 				return usagef("--input wants C,H,W (or T, the sequence length of gpt), got %v", in)
 			}
@@ -125,6 +147,9 @@ median round is reported with the spread.`,
 	f.IntVar(&dim, "dim", 0, "token width of gpt/vit (0: their default)")
 	f.IntVar(&heads, "heads", 0, "attention heads of gpt/vit (0: 4)")
 	f.BoolVar(&asJSON, "json", false, "print the results as JSON")
+	f.BoolVar(&gemm, "gemm", false, "measure GEMM GFLOP/s of every BLAS built in at the models' product shapes, on 1 and --threads workers")
+	f.DurationVar(&gemmTime, "gemm-time", 200*time.Millisecond, "with --gemm: timed duration of each case per round")
+	f.StringVar(&gemmKernel, "gemm-kernel", "", "with --gemm: the pure-Go BLAS's micro-kernel (avx512, avx2, generic; default the fastest supported)")
 	f.BoolVar(&isolate, "isolate", true, "run each case in its own process (own peak memory)")
 	f.BoolVar(&child, "child", false, "internal: run one case and print its JSON")
 	_ = f.MarkHidden("child")
