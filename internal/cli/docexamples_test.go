@@ -119,7 +119,9 @@ func checkReference(t *testing.T, where, line string) bool {
 	if err != nil || len(rest) > 1 || (len(rest) == 1 && !strings.HasPrefix(rest[0], "--")) {
 		return false
 	}
-	if len(rest) == 1 && rest[0] != "--help" && cmd.Flags().Lookup(strings.TrimPrefix(rest[0], "--")) == nil {
+	cmd.InitDefaultHelpFlag()
+	cmd.InitDefaultVersionFlag()
+	if len(rest) == 1 && cmd.Flags().Lookup(strings.TrimPrefix(rest[0], "--")) == nil {
 		t.Errorf("%s: %q: %s has no flag %s", where, line, cmd.CommandPath(), rest[0])
 	}
 	return true
