@@ -57,6 +57,12 @@ type Env struct {
 	// of output positions, so that their step does not grow with the image
 	// size). Dense layers have one position: the two agree there.
 	Positions string
+	// Fraction is the fraction f of each batch on which a regularizer's
+	// data terms (Amp, Null, Sparse) are computed: the first
+	// [FractionRows](f, N) samples of an N-sample batch (batches are
+	// shuffled, so they are a random subset of the data). 0 and 1 use the
+	// whole batch.
+	Fraction float64
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
 	// scratch is shared by the regularizers of one binding.
@@ -111,6 +117,19 @@ type Options struct {
 	BScale float64
 	// Positions is "sum" (default) or "mean"; see [Env.Positions].
 	Positions string
+	// Fraction is the fraction of each batch the regularizers' data terms
+	// use (0: all of it); see [Env.Fraction].
+	Fraction float64
+}
+
+// FractionRows returns the number of samples of an n-sample batch that a
+// fraction f of it uses: round(f·n), halves rounded up, and at least 1;
+// n itself when f is 0 or at least 1.
+func FractionRows(f float64, n int) int {
+	if f <= 0 || f >= 1 {
+		return n
+	}
+	return min(n, max(1, int(math.Floor(f*float64(n)+0.5))))
 }
 
 // Bound is the result of [Apply].
@@ -224,7 +243,10 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	default:
 		return nil, fmt.Errorf("rules: positions %q; valid: %s, %s", opts.Positions, PositionsSum, PositionsMean)
 	}
-	env.BInit, env.BScale, env.Positions = opts.BInit, opts.BScale, opts.Positions
+	if !(opts.Fraction >= 0 && opts.Fraction <= 1) {
+		return nil, fmt.Errorf("rules: b_fraction %v, want in (0, 1] (0: the whole batch)", opts.Fraction)
+	}
+	env.BInit, env.BScale, env.Positions, env.Fraction = opts.BInit, opts.BScale, opts.Positions, opts.Fraction
 	if _, ok := r.(NetworkRule); ok {
 		switch strings.TrimSpace(opts.Layers) {
 		case "", "all", "hidden":

@@ -125,6 +125,15 @@ type RuleConfig struct {
 	// DelayEpochs is a number of epochs during which only B learns (the
 	// task loss is off).
 	DelayEpochs float64 `toml:"delay_epochs,omitempty"`
+	// BEvery updates a trained B on every BEvery-th step only (steps 0,
+	// K, 2K, …; 0 and 1: every step), its gradient taken on that step's
+	// batch; the other steps skip the rule's update of B entirely and
+	// leave B and its optimizer state (momentum) untouched.
+	BEvery int `toml:"b_every,omitempty"`
+	// BFraction computes a regularizer's data terms on the first
+	// round(BFraction·N) samples of each N-sample batch (0: all; see
+	// rules.FractionRows).
+	BFraction float64 `toml:"b_fraction,omitempty"`
 	// NoiseDist ("normal" or "uniform") and NoiseVariance add noise
 	// lr·ε to B's updates (the paper's noisy-update experiment).
 	NoiseDist     string  `toml:"noise_dist,omitempty"`
@@ -295,6 +304,12 @@ func (c Config) Validate() error {
 	}
 	if c.Rule.DelayEpochs < 0 || c.Rule.DelayEpochs >= float64(c.Run.Epochs) && c.Rule.DelayEpochs > 0 {
 		bad("rule.delay_epochs", "%v, want in [0, epochs)", c.Rule.DelayEpochs)
+	}
+	if c.Rule.BEvery < 0 {
+		bad("rule.b_every", "%d, want ≥ 1 (0: every step)", c.Rule.BEvery)
+	}
+	if !(c.Rule.BFraction >= 0 && c.Rule.BFraction <= 1) {
+		bad("rule.b_fraction", "%v, want in (0, 1] (0: the whole batch)", c.Rule.BFraction)
 	}
 	switch c.Rule.NoiseDist {
 	case "", "normal", "uniform":

@@ -125,7 +125,7 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	env := &rules.Env{Rand: tensor.NewRand(seed, streamRule), Seed: seed, WeightDecay: cfg.Optim.WeightDecay}
 	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
-		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions}, env)
+		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions, Fraction: cfg.Rule.BFraction}, env)
 	if err != nil {
 		return nil, fmt.Errorf("%w: rule: %v", ErrConfig, err)
 	}
@@ -262,6 +262,8 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	loss, correct = t.E.SoftmaxCrossEntropy(&t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
 	finite := !math.IsNaN(loss) && !math.IsInf(loss, 0)
 	delayed := t.step < t.delaySteps
+	updateB := t.updatesB()
+	c.KeepFeedback = !updateB
 	if finite {
 		if delayed {
 			t.Net.UpdateFeedback(c)
@@ -295,9 +297,12 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 		}
 		return loss, correct, stopAll, fmt.Errorf("%w: step %d: the loss is %v (first non-finite output in layer %s)", ErrDiverged, t.step, loss, where)
 	}
-	if delayed {
+	switch {
+	case delayed:
 		t.Opt.StepGroups(optim.FeedbackGroup)
-	} else {
+	case !updateB:
+		t.Opt.StepGroups(optim.MainGroup)
+	default:
 		t.Opt.Step()
 	}
 	if err := optim.CheckFinite(t.step, t.Opt.Params()); err != nil {
@@ -305,6 +310,13 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	}
 	t.step++
 	return loss, correct, stopAll, nil
+}
+
+// updatesB reports whether the current step updates B: every step while
+// the task loss is delayed, otherwise every rule.b_every-th step.
+func (t *Trainer) updatesB() bool {
+	k := int64(t.Cfg.Rule.BEvery)
+	return k <= 1 || t.step < t.delaySteps || t.step%k == 0
 }
 
 // Evaluate returns the mean loss and the accuracy of the model on ds.

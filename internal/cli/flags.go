@@ -62,6 +62,8 @@ func addConfigFlags(fs *pflag.FlagSet) *configFlags {
 	fs.Float64Var(&c.Rule.BScale, "b-scale", c.Rule.BScale, "scale of the initial backward weights")
 	fs.StringVar(&c.Rule.Positions, "positions", "", "reduction of the regularizers' data terms over conv positions: sum (default), mean")
 	fs.Float64Var(&c.Rule.DelayEpochs, "delay-epochs", 0, "epochs during which only B learns")
+	fs.IntVar(&c.Rule.BEvery, "b-every", 0, "update B on every K-th step only (0, 1: every step)")
+	fs.Float64Var(&c.Rule.BFraction, "b-fraction", 0, "fraction of each batch the regularizers' data terms use (0: all)")
 	fs.StringVar(&c.Rule.NoiseDist, "noise-dist", "", "noise added to B's updates: normal, uniform")
 	fs.Float64Var(&c.Rule.NoiseVariance, "noise-variance", 0, "variance of the noise added to B's updates")
 	fs.IntVar(&c.Run.Epochs, "epochs", c.Run.Epochs, "training epochs")
@@ -106,7 +108,8 @@ func (f *configFlags) apply(cfg *train.Config) error {
 		"b-init": func() { cfg.Rule.BInit = c.Rule.BInit }, "b-scale": func() { cfg.Rule.BScale = c.Rule.BScale },
 		"positions":    func() { cfg.Rule.Positions = c.Rule.Positions },
 		"delay-epochs": func() { cfg.Rule.DelayEpochs = c.Rule.DelayEpochs },
-		"noise-dist":   func() { cfg.Rule.NoiseDist = c.Rule.NoiseDist }, "noise-variance": func() { cfg.Rule.NoiseVariance = c.Rule.NoiseVariance },
+		"b-every":      func() { cfg.Rule.BEvery = c.Rule.BEvery }, "b-fraction": func() { cfg.Rule.BFraction = c.Rule.BFraction },
+		"noise-dist": func() { cfg.Rule.NoiseDist = c.Rule.NoiseDist }, "noise-variance": func() { cfg.Rule.NoiseVariance = c.Rule.NoiseVariance },
 		"epochs": func() { cfg.Run.Epochs = c.Run.Epochs }, "seed": func() { cfg.Run.Seed = c.Run.Seed },
 		"threads": func() { cfg.Run.Threads = c.Run.Threads }, "checkpoint-every": func() { cfg.Run.CheckpointEvery = c.Run.CheckpointEvery },
 		"metrics-every": func() { cfg.Run.MetricsEvery = c.Run.MetricsEvery }, "max-steps": func() { cfg.Run.MaxSteps = c.Run.MaxSteps },
