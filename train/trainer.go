@@ -75,6 +75,7 @@ type Trainer struct {
 	sums               epochSums
 	best               float64
 	trainTime          time.Duration
+	commTime           time.Duration // spent all-reducing gradients
 	imagesSeen         int64
 	dl                 tensor.Tensor
 	state              []*nn.Param
@@ -97,19 +98,24 @@ func New(cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN()}
-	var err error
-	t.TrainSet, t.TestSet, t.Info, err = data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize})
+	trainSet, testSet, info, err := data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize})
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Data.TrainLimit > 0 {
-		t.TrainSet = data.Take(t.TrainSet, cfg.Data.TrainLimit)
+		trainSet = data.Take(trainSet, cfg.Data.TrainLimit)
 	}
 	if cfg.Data.TestLimit > 0 {
-		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
+		testSet = data.Take(testSet, cfg.Data.TestLimit)
 	}
+	return newTrainer(cfg, trainSet, testSet, info)
+}
+
+// newTrainer is New on data sets already open (cfg is valid).
+func newTrainer(cfg Config, trainSet, testSet data.Dataset, info data.Info) (*Trainer, error) {
+	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN(), TrainSet: trainSet, TestSet: testSet, Info: info}
 	seed := cfg.Run.Seed
+	var err error
 	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
 		return nil, fmt.Errorf("%w: model: %v", ErrConfig, err)
@@ -282,7 +288,9 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	}
 	if comm.Size() > 1 {
 		var bad bool
+		t0 := time.Now()
 		loss, correct, bad, stopAll, err = t.allReduceGrads(c.Share, loss, correct, !finite, stop)
+		t.commTime += time.Since(t0)
 		if err != nil {
 			return loss, correct, stopAll, err
 		}
