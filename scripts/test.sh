@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs asym's whole test suite, as CI does:
 #   1. formatting, go vet (every build configuration) and staticcheck;
-#   2. the tests in the pure-Go build (CGO_ENABLED=0);
+#   2. the tests in the pure-Go build (CGO_ENABLED=0), and those of the
+#      numeric packages again without assembly (-tags purego);
 #   3. the tests in the cgo build with OpenBLAS and MPI (-tags openblas,mpi;
 #      includes the mpirun -np 2 data-parallel tests);
 #   4. the long tests (convergence on real data), in the OpenBLAS build.
@@ -47,6 +48,10 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags openblas,mpi ./...
 echo "== tests: pure Go (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 go test -count=1 ./...
+
+echo "== tests: pure Go without assembly (-tags purego: the portable conv and vector loops)"
+CGO_ENABLED=0 go vet -tags purego ./...
+CGO_ENABLED=0 go test -count=1 -tags purego ./engine/ ./nn/ ./rules/ ./train/
 
 echo "== tests: cgo + OpenBLAS + MPI"
 go test -count=1 -tags openblas,mpi ./...
