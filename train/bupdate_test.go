@@ -136,3 +136,40 @@ func snapshot(ls []nn.WeightLayer) []wb {
 	}
 	return s
 }
+
+// TestBCoast checks rule.b_coast: between two updates of B its optimizer
+// steps with a zero gradient, so B keeps moving under momentum, and stays
+// put without momentum (and without weight decay on B, the default).
+func TestBCoast(t *testing.T) {
+	const k = 3
+	for _, momentum := range []float64{0.9, 0} {
+		t.Run(fmt.Sprint("momentum=", momentum), func(t *testing.T) {
+			c := small("aa")
+			c.Rule.BEvery, c.Rule.BCoast = k, true
+			nesterov := momentum != 0
+			c.Optim.Feedback = &FeedbackOpt{Momentum: &momentum, Nesterov: &nesterov}
+			tr := build(t, c)
+			layers := tr.Net.WeightLayers()
+			step := 0
+			for b, err := range tr.loader.Epoch(0, 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := snapshot(layers)
+				if _, _, err := tr.TrainStep(b.X, b.Labels); err != nil {
+					t.Fatal(err)
+				}
+				after := snapshot(layers)
+				for i, l := range layers {
+					changed := !tensor.Equal(before[i].b, after[i].b)
+					if want := step%k == 0 || momentum != 0; changed != want {
+						t.Errorf("step %d: %s: B changed = %v, want %v", step, l.Name(), changed, want)
+					}
+				}
+				if step++; step == 2*k+1 {
+					break
+				}
+			}
+		})
+	}
+}

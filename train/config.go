@@ -130,6 +130,11 @@ type RuleConfig struct {
 	// batch; the other steps skip the rule's update of B entirely and
 	// leave B and its optimizer state (momentum) untouched.
 	BEvery int `toml:"b_every,omitempty"`
+	// BCoast makes the steps between two updates of B (BEvery > 1) step
+	// B's optimizer with a zero gradient, as the official code's
+	// alternate_step_freq does: momentum and weight decay keep moving B.
+	// By default they leave B and its optimizer state untouched.
+	BCoast bool `toml:"b_coast,omitempty"`
 	// BFraction computes a regularizer's data terms on the first
 	// round(BFraction·N) samples of each N-sample batch (0: all; see
 	// rules.FractionRows).

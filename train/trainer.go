@@ -308,6 +308,13 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	switch {
 	case delayed:
 		t.Opt.StepGroups(optim.FeedbackGroup)
+	case !updateB && t.Cfg.Rule.BCoast:
+		for _, p := range t.Opt.Params() {
+			if p.Kind == nn.KindFeedback {
+				clear(p.Grad.Data)
+			}
+		}
+		t.Opt.Step()
 	case !updateB:
 		t.Opt.StepGroups(optim.MainGroup)
 	default:

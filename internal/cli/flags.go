@@ -63,6 +63,7 @@ func addConfigFlags(fs *pflag.FlagSet) *configFlags {
 	fs.StringVar(&c.Rule.Positions, "positions", "", "reduction of the regularizers' data terms over conv positions: sum (default), mean")
 	fs.Float64Var(&c.Rule.DelayEpochs, "delay-epochs", 0, "epochs during which only B learns")
 	fs.IntVar(&c.Rule.BEvery, "b-every", 0, "update B on every K-th step only (0, 1: every step)")
+	fs.BoolVar(&c.Rule.BCoast, "b-coast", false, "between updates of B, step its optimizer with a zero gradient (momentum coasts)")
 	fs.Float64Var(&c.Rule.BFraction, "b-fraction", 0, "fraction of each batch the regularizers' data terms use (0: all)")
 	fs.StringVar(&c.Rule.NoiseDist, "noise-dist", "", "noise added to B's updates: normal, uniform")
 	fs.Float64Var(&c.Rule.NoiseVariance, "noise-variance", 0, "variance of the noise added to B's updates")
@@ -109,6 +110,7 @@ func (f *configFlags) apply(cfg *train.Config) error {
 		"positions":    func() { cfg.Rule.Positions = c.Rule.Positions },
 		"delay-epochs": func() { cfg.Rule.DelayEpochs = c.Rule.DelayEpochs },
 		"b-every":      func() { cfg.Rule.BEvery = c.Rule.BEvery }, "b-fraction": func() { cfg.Rule.BFraction = c.Rule.BFraction },
+		"b-coast":    func() { cfg.Rule.BCoast = c.Rule.BCoast },
 		"noise-dist": func() { cfg.Rule.NoiseDist = c.Rule.NoiseDist }, "noise-variance": func() { cfg.Rule.NoiseVariance = c.Rule.NoiseVariance },
 		"epochs": func() { cfg.Run.Epochs = c.Run.Epochs }, "seed": func() { cfg.Run.Seed = c.Run.Seed },
 		"threads": func() { cfg.Run.Threads = c.Run.Threads }, "checkpoint-every": func() { cfg.Run.CheckpointEvery = c.Run.CheckpointEvery },
