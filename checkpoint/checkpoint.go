@@ -2,15 +2,19 @@ package checkpoint
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 
+	"github.com/asymlab/asym/internal/fault"
 	"github.com/asymlab/asym/safetensors"
 )
 
@@ -26,8 +30,16 @@ const (
 	StepKey = "asym.step"
 )
 
-// FormatVersion is the checkpoint format this package writes and reads.
-const FormatVersion = "1"
+// FormatVersion is the checkpoint format this package writes. Version 2
+// checksums the metadata and the data; Load also reads version 1
+// ([FormatVersion1]), whose checksum covers the data only.
+const FormatVersion = "2"
+
+// FormatVersion1 is the first checkpoint format: its checksum covers the
+// data buffer but not the metadata. Load still reads it, so checkpoints of
+// earlier asym versions stay usable, but cannot detect a damaged header
+// value in them.
+const FormatVersion1 = "1"
 
 // Errors returned by this package, wrapped with the path; test with
 // [errors.Is]. Damaged files also give the errors of package safetensors.
@@ -68,43 +80,67 @@ func Save(path string, tensors []safetensors.Tensor, meta map[string]string) err
 }
 
 func save(path string, tensors []safetensors.Tensor, meta map[string]string) error {
-	sum, err := Checksum(tensors)
-	if err != nil {
-		return fmt.Errorf("checkpoint: saving %s: %w", path, err)
-	}
 	m := maps.Clone(meta)
 	if m == nil {
 		m = make(map[string]string, 2)
 	}
 	m[FormatKey] = FormatVersion
+	sum, err := Checksum(tensors, m)
+	if err != nil {
+		return fmt.Errorf("checkpoint: saving %s: %w", path, err)
+	}
 	m[ChecksumKey] = sum
 	return writeAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, m) })
 }
 
-// Checksum returns the hex SHA-256 of the data buffer safetensors.Write
-// would write for tensors, the value Save records under [ChecksumKey].
-func Checksum(tensors []safetensors.Tensor) (string, error) {
+// Checksum returns the value Save records under [ChecksumKey] for tensors
+// and meta: the hex SHA-256 of the metadata (every key but ChecksumKey, in
+// sorted order, each key and value preceded by its length) followed by the
+// data buffer safetensors.Write would write for tensors.
+func Checksum(tensors []safetensors.Tensor, meta map[string]string) (string, error) {
 	h := sha256.New()
+	hashMeta(h, meta)
 	if _, err := safetensors.WriteData(h, tensors); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Verify recomputes the SHA-256 of f's data buffer and compares it with the
-// checksum recorded in f's metadata. It returns an error wrapping
-// ErrChecksum if they differ or if f records no checksum.
+// hashMeta writes the canonical encoding of meta (without ChecksumKey)
+// into h.
+func hashMeta(h hash.Hash, meta map[string]string) {
+	var n [binary.MaxVarintLen64]byte
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		if k == ChecksumKey {
+			continue
+		}
+		for _, s := range []string{k, meta[k]} {
+			h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+			io.WriteString(h, s)
+		}
+	}
+}
+
+// Verify recomputes the checksum of f (its metadata and data buffer; the
+// data buffer alone for format version 1) and compares it with the one
+// recorded in f's metadata. It returns an error wrapping ErrChecksum if
+// they differ or if f records no checksum.
 func Verify(f *File) error {
 	want, ok := f.Metadata[ChecksumKey]
 	if !ok {
 		return fmt.Errorf("checkpoint: %s: no %q in the metadata: %w", f.Name(), ChecksumKey, ErrChecksum)
 	}
 	h := sha256.New()
+	what := "data"
+	if f.Metadata[FormatKey] != FormatVersion1 {
+		hashMeta(h, f.Metadata)
+		what = "metadata and data"
+	}
 	if _, err := io.Copy(h, f.Data()); err != nil {
 		return fmt.Errorf("checkpoint: %s: reading data: %w", f.Name(), err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("checkpoint: %s: data SHA-256 is %s but the file records %s; the file is corrupt, load an earlier checkpoint: %w", f.Name(), got, want, ErrChecksum)
+		return fmt.Errorf("checkpoint: %s: the SHA-256 of its %s is %s but the file records %s; the file is corrupt (a header value or a data byte changed after it was written), load an earlier checkpoint: %w", f.Name(), what, got, want, ErrChecksum)
 	}
 	return nil
 }
@@ -121,8 +157,8 @@ func Load(path string) (*File, error) {
 	if !ok {
 		return nil, fmt.Errorf("checkpoint: %s: not an asym checkpoint (no %q in the metadata): %w", path, FormatKey, ErrFormat)
 	}
-	if v != FormatVersion {
-		return nil, fmt.Errorf("checkpoint: %s: format version %q, this build reads version %s; use a matching asym: %w", path, v, FormatVersion, ErrFormat)
+	if v != FormatVersion && v != FormatVersion1 {
+		return nil, fmt.Errorf("checkpoint: %s: format version %q, this build reads versions %s and %s; use a matching asym: %w", path, v, FormatVersion1, FormatVersion, ErrFormat)
 	}
 	if err := Verify(f); err != nil {
 		return nil, err
@@ -135,7 +171,12 @@ func Load(path string) (*File, error) {
 // file is removed and path is untouched.
 func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	tmp := path + ".tmp"
-	fd, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// A stale tmp may be a hard link to another checkpoint (left by a crash
+	// in linkAtomic): unlink it rather than truncate what it points to.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("checkpoint: saving %s: %w", path, err)
+	}
+	fd, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("checkpoint: saving %s: %w", path, err)
 	}
@@ -167,6 +208,9 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 		if err := hookBeforeRename(tmp); err != nil {
 			return err
 		}
+	}
+	if err := fault.At(tmp); err != nil {
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return err

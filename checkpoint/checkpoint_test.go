@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asymlab/asym/internal/fault"
 	"github.com/asymlab/asym/safetensors"
 	"github.com/asymlab/asym/tensor"
 )
@@ -62,7 +65,7 @@ func TestSaveLoad(t *testing.T) {
 	if f.Metadata["rule"] != "sign-symmetry" || f.Metadata[FormatKey] != FormatVersion || len(f.Metadata[ChecksumKey]) != 64 {
 		t.Errorf("metadata = %v", f.Metadata)
 	}
-	sum, err := Checksum(ts)
+	sum, err := Checksum(ts, f.Metadata)
 	if err != nil || sum != f.Metadata[ChecksumKey] {
 		t.Errorf("Checksum = %s, %v; file records %s", sum, err, f.Metadata[ChecksumKey])
 	}
@@ -203,7 +206,7 @@ func TestLoadDetectsDamage(t *testing.T) {
 	ts, _ := model(3)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.safetensors")
-	if err := Save(good, ts, nil); err != nil {
+	if err := Save(good, ts, map[string]string{"asym.epoch": "5", "asym.config": "lr = 0.05\n"}); err != nil {
 		t.Fatal(err)
 	}
 	full, err := os.ReadFile(good)
@@ -216,6 +219,12 @@ func TestLoadDetectsDamage(t *testing.T) {
 	}
 	dataStart := len(full) - int(f.DataSize())
 	sumAt := strings.Index(string(full[:dataStart]), f.Metadata[ChecksumKey])
+	epochAt := strings.Index(string(full[:dataStart]), `"asym.epoch":"5"`) + len(`"asym.epoch":"`)
+	lrAt := strings.Index(string(full[:dataStart]), `lr = 0.05`) + len(`lr = 0.0`)
+	versionAt := strings.Index(string(full[:dataStart]), `"asym.format":"2"`) + len(`"asym.format":"`)
+	if epochAt < 20 || lrAt < 20 || versionAt < 20 {
+		t.Fatalf("metadata not found in the header %q", full[:dataStart])
+	}
 
 	flip := func(i int) []byte {
 		b := slices.Clone(full)
@@ -229,7 +238,14 @@ func TestLoadDetectsDamage(t *testing.T) {
 		}
 		return []byte(sb.String())
 	}
-	sum, _ := Checksum(ts)
+	sum, _ := Checksum(ts, nil)
+	// A version-1 checkpoint (earlier asym): the checksum covers the data only.
+	v1 := map[string]string{FormatKey: FormatVersion1, "asym.epoch": "5"}
+	h := sha256.New()
+	if _, err := safetensors.WriteData(h, ts); err != nil {
+		t.Fatal(err)
+	}
+	v1[ChecksumKey] = hex.EncodeToString(h.Sum(nil))
 	tests := []struct {
 		name string
 		file []byte
@@ -246,9 +262,17 @@ func TestLoadDetectsDamage(t *testing.T) {
 		{"middle data byte flipped", flip(dataStart + int(f.DataSize())/2), ErrChecksum},
 		{"last data byte flipped", flip(len(full) - 1), ErrChecksum},
 		{"recorded checksum flipped", flip(sumAt), ErrChecksum},
+		{"epoch in the metadata flipped", flip(epochAt), ErrChecksum},             // "5" → "4"
+		{"learning rate in the embedded config flipped", flip(lrAt), ErrChecksum}, // 0.05 → 0.04
+		{"format version flipped", flip(versionAt), ErrFormat},                    // "2" → "3"
 		{"header brace flipped", flip(8), safetensors.ErrHeader},
 		{"plain safetensors file", plain(nil), ErrFormat},
-		{"future version", plain(map[string]string{FormatKey: "2", ChecksumKey: sum}), ErrFormat},
+		{"future version", plain(map[string]string{FormatKey: "3", ChecksumKey: sum}), ErrFormat},
+		{"version 1 with a flipped data byte", func() []byte {
+			b := plain(v1)
+			b[len(b)-1] ^= 1
+			return b
+		}(), ErrChecksum},
 		{"no checksum", plain(map[string]string{FormatKey: FormatVersion}), ErrChecksum},
 	}
 	for _, tc := range tests {
@@ -265,6 +289,14 @@ func TestLoadDetectsDamage(t *testing.T) {
 				t.Errorf("error %q does not name %s", err, path)
 			}
 		})
+	}
+	// Version-1 checkpoints stay readable.
+	old := filepath.Join(dir, "v1.safetensors")
+	if err := os.WriteFile(old, plain(v1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Load(old); err != nil || f.Metadata["asym.epoch"] != "5" {
+		t.Errorf("version-1 checkpoint: %v", err)
 	}
 	if _, err := Load(filepath.Join(dir, "missing.safetensors")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
@@ -422,5 +454,84 @@ func TestDirWithoutHardLinks(t *testing.T) {
 		if _, err := os.Stat(p + ".tmp"); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s.tmp left behind", p)
 		}
+	}
+}
+
+// TestSaveBestCrash fails the write of best.safetensors (as a crash between
+// the two names would): latest must still be the previous checkpoint, so
+// that a resumed run replays the step and writes best again. Then a
+// successful SaveBest makes latest and best the same checkpoint.
+func TestSaveBestCrash(t *testing.T) {
+	d := Dir{Path: t.TempDir()}
+	ts1, w1 := model(1)
+	if err := d.SaveLatest(1, ts1, nil); err != nil {
+		t.Fatal(err)
+	}
+	ts2, w2 := model(2)
+	restore := fault.Set(func(path string) error {
+		if filepath.Base(path) == BestName+".tmp" {
+			return errors.New("simulated crash")
+		}
+		return nil
+	})
+	err := d.SaveBest(2, ts2, nil)
+	restore()
+	if err == nil {
+		t.Fatal("SaveBest succeeded through the injected fault")
+	}
+	checkHolds(t, d.LatestPath(), w1)
+	if _, err := os.Stat(d.BestPath()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("best.safetensors after a failed write: %v", err)
+	}
+	if err := d.SaveBest(2, ts2, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkHolds(t, d.LatestPath(), w2)
+	checkHolds(t, d.BestPath(), w2)
+	// The next latest replaces latest only.
+	ts3, w3 := model(3)
+	if err := d.SaveLatest(3, ts3, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkHolds(t, d.LatestPath(), w3)
+	checkHolds(t, d.BestPath(), w2)
+}
+
+// TestStaleLinkedTemp: a crash inside linkAtomic can leave latest.safetensors.tmp
+// as a hard link to best; the next save must not write through it.
+func TestStaleLinkedTemp(t *testing.T) {
+	d := Dir{Path: t.TempDir()}
+	ts1, w1 := model(1)
+	if err := d.SaveBest(1, ts1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(d.BestPath(), d.LatestPath()+".tmp"); err != nil {
+		t.Skip("no hard links:", err)
+	}
+	ts2, w2 := model(2)
+	if err := d.SaveLatest(2, ts2, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkHolds(t, d.BestPath(), w1)
+	checkHolds(t, d.LatestPath(), w2)
+}
+
+func TestCleanTemp(t *testing.T) {
+	d := Dir{Path: t.TempDir()}
+	for _, name := range []string{"latest.safetensors.tmp", "step-000000010.safetensors.tmp", "notes.tmp", "best.safetensors"} {
+		if err := os.WriteFile(filepath.Join(d.Path, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := d.CleanTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"latest.safetensors.tmp", "step-000000010.safetensors.tmp"}; !slices.Equal(removed, want) {
+		t.Errorf("removed %v, want %v", removed, want)
+	}
+	left, _ := filepath.Glob(filepath.Join(d.Path, "*"))
+	if len(left) != 2 {
+		t.Errorf("left %v, want notes.tmp and best.safetensors", left)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/asymlab/asym/internal/fault"
 	"github.com/asymlab/asym/safetensors"
 )
 
@@ -33,9 +34,10 @@ type Dir struct {
 }
 
 // StepPath returns the path of the checkpoint of the given step,
-// "step-000123.safetensors" in the directory.
+// "step-000000123.safetensors" in the directory. (Numbered checkpoints with
+// other zero paddings are recognised too.)
 func (d Dir) StepPath(step int) string {
-	return filepath.Join(d.Path, fmt.Sprintf("step-%06d.safetensors", step))
+	return filepath.Join(d.Path, fmt.Sprintf("step-%09d.safetensors", step))
 }
 
 // LatestPath returns the path of latest.safetensors.
@@ -50,30 +52,72 @@ func (d Dir) BestPath() string { return filepath.Join(d.Path, BestName) }
 // always kept, even when higher-numbered ones exist (a run resumed from an
 // earlier step). It returns the checkpoint's path.
 func (d Dir) Save(step int, tensors []safetensors.Tensor, meta map[string]string) (string, error) {
-	if step < 0 {
-		return "", fmt.Errorf("checkpoint: negative step %d", step)
-	}
-	for _, k := range []string{FormatKey, ChecksumKey, StepKey} {
-		if _, ok := meta[k]; ok {
-			return "", fmt.Errorf("checkpoint: saving step %d in %s: metadata key %q is set by the checkpoint package: %w", step, d.Path, k, ErrReserved)
-		}
-	}
-	if err := os.MkdirAll(d.Path, 0o755); err != nil {
-		return "", fmt.Errorf("checkpoint: %w", err)
-	}
-	m := maps.Clone(meta)
-	if m == nil {
-		m = make(map[string]string, 3)
-	}
-	m[StepKey] = strconv.Itoa(step)
 	path := d.StepPath(step)
-	if err := save(path, tensors, m); err != nil {
+	if err := d.save(path, step, tensors, meta); err != nil {
 		return "", err
 	}
 	if err := linkAtomic(path, d.LatestPath()); err != nil {
 		return path, err
 	}
 	return path, d.prune(step)
+}
+
+// save writes one checkpoint of the given step at path.
+func (d Dir) save(path string, step int, tensors []safetensors.Tensor, meta map[string]string) error {
+	if step < 0 {
+		return fmt.Errorf("checkpoint: negative step %d", step)
+	}
+	for _, k := range []string{FormatKey, ChecksumKey, StepKey} {
+		if _, ok := meta[k]; ok {
+			return fmt.Errorf("checkpoint: saving step %d in %s: metadata key %q is set by the checkpoint package: %w", step, d.Path, k, ErrReserved)
+		}
+	}
+	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	m := maps.Clone(meta)
+	if m == nil {
+		m = make(map[string]string, 3)
+	}
+	m[StepKey] = strconv.Itoa(step)
+	return save(path, tensors, m)
+}
+
+// SaveLatest saves the checkpoint of the given step as latest.safetensors
+// only (no numbered checkpoint), atomically.
+func (d Dir) SaveLatest(step int, tensors []safetensors.Tensor, meta map[string]string) error {
+	return d.save(d.LatestPath(), step, tensors, meta)
+}
+
+// SaveBest saves the checkpoint of the given step as best.safetensors and
+// then points latest.safetensors at it (one write, two names). The order
+// keeps the pair consistent across a crash: a crash between the two leaves
+// latest at the previous checkpoint, so the run resumes before this step
+// and, replaying it, saves the same best again; latest never records a
+// best that best.safetensors does not hold.
+func (d Dir) SaveBest(step int, tensors []safetensors.Tensor, meta map[string]string) error {
+	if err := d.save(d.BestPath(), step, tensors, meta); err != nil {
+		return err
+	}
+	return linkAtomic(d.BestPath(), d.LatestPath())
+}
+
+// CleanTemp removes the temporary files (*.tmp) that writes interrupted by
+// a crash left in the directory and returns their names. Call it only
+// while no other process writes into the directory.
+func (d Dir) CleanTemp() ([]string, error) {
+	m, err := filepath.Glob(filepath.Join(d.Path, "*.safetensors.tmp"))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var removed []string
+	for _, p := range m {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("checkpoint: removing a stale temporary file: %w", err)
+		}
+		removed = append(removed, filepath.Base(p))
+	}
+	return removed, nil
 }
 
 // MarkBest makes best.safetensors a copy of the checkpoint of the given
@@ -89,6 +133,15 @@ func (d Dir) LoadBest() (*File, error) { return Load(d.BestPath()) }
 // Steps returns the steps of the numbered checkpoints in the directory,
 // in increasing order. A missing directory has none.
 func (d Dir) Steps() ([]int, error) {
+	names, err := d.numbered()
+	if err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(names)), nil
+}
+
+// numbered returns the file names of the numbered checkpoints by step.
+func (d Dir) numbered() (map[int]string, error) {
 	entries, err := os.ReadDir(d.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -96,14 +149,13 @@ func (d Dir) Steps() ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	var steps []int
+	names := map[int]string{}
 	for _, e := range entries {
 		if s, ok := parseStepName(e.Name()); ok && e.Type().IsRegular() {
-			steps = append(steps, s)
+			names[s] = e.Name()
 		}
 	}
-	slices.Sort(steps)
-	return steps, nil
+	return names, nil
 }
 
 // parseStepName parses "step-<digits>.safetensors".
@@ -133,10 +185,11 @@ func (d Dir) prune(current int) error {
 	if d.Keep <= 0 {
 		return nil
 	}
-	steps, err := d.Steps()
+	names, err := d.numbered()
 	if err != nil {
 		return err
 	}
+	steps := slices.Sorted(maps.Keys(names))
 	kept := 0
 	if slices.Contains(steps, current) {
 		kept = 1
@@ -150,7 +203,7 @@ func (d Dir) prune(current int) error {
 			kept++
 			continue
 		}
-		if err := os.Remove(d.StepPath(s)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(filepath.Join(d.Path, names[s])); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("checkpoint: pruning: %w", err)
 		}
 	}
@@ -178,6 +231,10 @@ func linkAtomic(src, dst string) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := link(src, tmp); err == nil {
+		if err := fault.At(tmp); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("checkpoint: %w", err)
+		}
 		if err := os.Rename(tmp, dst); err != nil {
 			os.Remove(tmp)
 			return fmt.Errorf("checkpoint: %w", err)

@@ -12,10 +12,11 @@
 // # Validation
 //
 // Every checkpoint records in its safetensors metadata the format version
-// ([FormatKey] = [FormatVersion]) and the SHA-256 of its data buffer
-// ([ChecksumKey]). [Load] checks both, on top of the structural checks of
-// package safetensors, so a truncated file, a corrupt header and silently
-// flipped data bytes are all reported, with the path, instead of resuming
+// ([FormatKey] = [FormatVersion]) and the SHA-256 of its metadata and data
+// buffer ([ChecksumKey]). [Load] checks both, on top of the structural
+// checks of package safetensors, so a truncated file, a corrupt header, a
+// changed metadata value (a training position, an embedded config) and
+// silently flipped data bytes are all reported, with the path, instead of resuming
 // training from damaged weights. Errors wrap [ErrFormat], [ErrChecksum] or
 // the safetensors errors ([safetensors.ErrTruncated], ...). A loaded
 // checkpoint is a [File] (a [safetensors.File]).
@@ -24,10 +25,14 @@
 //
 // [Dir] keeps a run's checkpoints in one directory:
 //
-//	step-000100.safetensors  numbered checkpoints, the newest Keep of them
-//	latest.safetensors       the last one saved
-//	best.safetensors         the one marked best, never pruned
+//	step-000000100.safetensors  numbered checkpoints, the newest Keep of them
+//	latest.safetensors          the last one saved
+//	best.safetensors            the one marked best, never pruned
 //
-// latest and best are hard links to a numbered checkpoint when the file
-// system allows it (copies otherwise), replaced atomically.
+// latest and best are hard links to a numbered checkpoint (or to each
+// other) when the file system allows it (copies otherwise), replaced
+// atomically. [Dir.SaveBest] writes best before latest, so that a crash
+// between the two never leaves latest recording a best model that
+// best.safetensors does not hold. [Dir.CleanTemp] removes the temporary
+// files of writes a crash interrupted.
 package checkpoint

@@ -35,7 +35,7 @@ func ExampleSave() {
 	}
 	fmt.Println(dst.Data, f.Metadata["rule"], f.Metadata[checkpoint.FormatKey])
 	// Output:
-	// [0.5 -1 2 4] feedback-alignment 1
+	// [0.5 -1 2 4] feedback-alignment 2
 }
 
 // Keep the two newest checkpoints of a run, plus the best one.

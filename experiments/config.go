@@ -50,8 +50,9 @@ type Config struct {
 	// map, so a rule it does not name runs at its own defaults.
 	Params map[string]map[string]float64 `toml:"params,omitempty"`
 	// Grid holds, per rule, the values of each swept key (sweep). A key is
-	// a rule setting ("alpha") or one of optim.lr, optim.b_lr,
-	// optim.momentum, optim.weight_decay, rule.delay_epochs, rule.b_scale.
+	// a rule setting ("alpha") or a numeric training key (optim.lr,
+	// optim.b_lr for optim.feedback.lr, optim.momentum, rule.b_scale,
+	// data.batch, ...).
 	Grid map[string]map[string][]float64 `toml:"grid,omitempty"`
 	// Random > 0 draws that many random settings per rule instead of the
 	// full grid, each key log-uniformly (uniformly if a bound is ≤ 0)
@@ -111,23 +112,10 @@ func Default(kind string) Config {
 	return c
 }
 
-// SmallScaleParams returns the rule settings asym uses for the small-scale
-// analogues of the paper's experiments (a few thousand steps on small
-// data). The paper's coefficients are tuned for 90-epoch ImageNet runs,
-// where B has hundreds of thousands of steps to follow W; with a few
-// thousand, symmetric and activation alignment leave B close to its random
-// start. These keep each rule's ratio β/2α (hence its fixed point: B = W
-// for both) and scale its strength up: SA by 50 (B's lag drops from ~10⁴
-// to ~200 steps at lr 0.05), AA by 10 (more would make its E[xxᵀ]-scaled
-// update unstable on input layers). Weight mirror, information alignment
-// and Kolen–Pollack keep their defaults: scaled-up WM and IA measured
-// worse on Fashion-MNIST (asym sweep), KP needs no coefficient.
-func SmallScaleParams() map[string]map[string]float64 {
-	return map[string]map[string]float64{
-		"sa": {"alpha": 0.05, "beta": 0.1},
-		"aa": {"alpha": 0.01, "beta": 0.02},
-	}
-}
+// SmallScaleParams returns the rule settings of the small-scale analogues
+// of the paper's experiments, which are also those of a plain asym train
+// --rule (see train.SmallScaleParams).
+func SmallScaleParams() map[string]map[string]float64 { return train.SmallScaleParams() }
 
 // Decode reads an experiment config over base.
 func Decode(r io.Reader, name string, base Config) (Config, error) {
@@ -264,7 +252,7 @@ func (c Config) Validate() error {
 				if len(g[k]) == 0 {
 					bad("grid.%s.%s: no values", r, k)
 				}
-				if err := checkKey(r, k); err != nil {
+				if err := checkKey(r, k, g[k]); err != nil {
 					bad("grid.%s.%s: %v", r, k, err)
 				}
 			}
@@ -294,11 +282,44 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// optimKeys are the non-rule keys a sweep may vary.
-var optimKeys = []string{"optim.lr", "optim.b_lr", "optim.momentum", "optim.weight_decay", "rule.delay_epochs", "rule.b_scale"}
+// keyAliases are the short names of training keys that a sweep may use.
+var keyAliases = map[string]string{"optim.b_lr": "optim.feedback.lr"}
 
-func checkKey(rule, key string) error {
-	if slices.Contains(optimKeys, key) {
+// trainKey returns the numeric training key that a swept key names (one
+// with a dot, such as optim.lr; rule settings have none).
+func trainKey(key string) (train.Key, bool) {
+	if a, ok := keyAliases[key]; ok {
+		key = a
+	}
+	k, ok := train.LookupKey(key)
+	return k, ok && k.Numeric()
+}
+
+// numericKeys lists the training keys a sweep may vary.
+func numericKeys() []string {
+	var out []string
+	for _, k := range train.Keys() {
+		if k.Numeric() {
+			out = append(out, k.Path)
+		}
+	}
+	return out
+}
+
+// checkKey checks that a sweep of rule may vary key and that the values
+// fit it.
+func checkKey(rule, key string, values []float64) error {
+	if strings.Contains(key, ".") {
+		k, ok := trainKey(key)
+		if !ok {
+			return fmt.Errorf("unknown key; valid: a setting of the rule or one of %s", strings.Join(numericKeys(), ", "))
+		}
+		for _, v := range values {
+			var c train.Config
+			if err := k.SetNumber(&c, v); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	info, _ := rules.Lookup(rule)
@@ -309,38 +330,23 @@ func checkKey(rule, key string) error {
 		}
 		names = append(names, s.Name)
 	}
-	return fmt.Errorf("unknown key; valid: %s", strings.Join(append(names, optimKeys...), ", "))
+	return fmt.Errorf("unknown key; valid: %s, or a training key such as optim.lr", strings.Join(names, ", "))
 }
 
-// apply sets key = v in a training config.
+// apply sets key = v in a training config: a training key (see
+// checkKey) or a setting of the rule.
 func apply(cfg *train.Config, key string, v float64) {
-	switch key {
-	case "optim.lr":
-		cfg.Optim.LR = v
-	case "optim.b_lr":
-		if cfg.Optim.Feedback == nil {
-			cfg.Optim.Feedback = &train.FeedbackOpt{}
-		} else {
-			f := *cfg.Optim.Feedback
-			cfg.Optim.Feedback = &f
-		}
-		cfg.Optim.Feedback.LR = &v
-	case "optim.momentum":
-		cfg.Optim.Momentum = v
-	case "optim.weight_decay":
-		cfg.Optim.WeightDecay = v
-	case "rule.delay_epochs":
-		cfg.Rule.DelayEpochs = v
-	case "rule.b_scale":
-		cfg.Rule.BScale = v
-	default:
-		p := map[string]float64{}
-		for k, x := range cfg.Rule.Params {
-			p[k] = x
-		}
-		p[key] = v
-		cfg.Rule.Params = p
+	if k, ok := trainKey(key); ok {
+		// checkKey has checked the value.
+		_ = k.SetNumber(cfg, v)
+		return
 	}
+	p := map[string]float64{}
+	for k, x := range cfg.Rule.Params {
+		p[k] = x
+	}
+	p[key] = v
+	cfg.Rule.Params = p
 }
 
 func sortedKeys[V any](m map[string]V) []string {

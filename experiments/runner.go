@@ -65,7 +65,7 @@ func Execute(ctx context.Context, dir string, jobs []Job, log io.Writer) ([]Resu
 	out := make([]Result, 0, len(jobs))
 	for i, j := range jobs {
 		jdir := filepath.Join(dir, "runs", filepath.FromSlash(j.ID))
-		r, status, err := runJob(ctx, jdir, j)
+		r, status, err := runJob(ctx, jdir, j, log)
 		if err != nil {
 			return out, fmt.Errorf("run %s: %w", j.ID, err)
 		}
@@ -81,7 +81,7 @@ func Execute(ctx context.Context, dir string, jobs []Job, log io.Writer) ([]Resu
 	return out, nil
 }
 
-func runJob(ctx context.Context, jdir string, j Job) (Result, string, error) {
+func runJob(ctx context.Context, jdir string, j Job, log io.Writer) (Result, string, error) {
 	res := Result{Job: j}
 	status := "done earlier"
 	sumPath := filepath.Join(jdir, "summary.json")
@@ -104,26 +104,40 @@ func runJob(ctx context.Context, jdir string, j Job) (Result, string, error) {
 		res.Diverged, res.Err = true, strings.TrimSpace(string(b))
 	default:
 		t0 := time.Now()
-		t, err := train.New(j.Cfg)
-		if err != nil {
-			return res, "", err
-		}
-		latest := filepath.Join(jdir, train.LatestName)
-		switch {
-		case exists(latest):
-			if err := t.Restore(latest); err != nil {
+		var t *train.Trainer
+		var err error
+		if exists(filepath.Join(jdir, train.LatestName)) || exists(filepath.Join(jdir, train.ConfigName)) {
+			var info *train.Resumed
+			t, info, err = train.Resume(jdir, func(c *train.Config) error {
+				// The job's config, as long as the run was started with it
+				// (the thread count and step limit may change between
+				// invocations).
+				if d := train.ConfigDiff(perInvocation(*c, j.Cfg), j.Cfg); len(d) > 0 {
+					return fmt.Errorf("%w: %s was started with another config than the experiment's now (%s); restore the experiment's config or remove the run's directory",
+						train.ErrConfig, jdir, strings.Join(d, ", "))
+				}
+				*c = j.Cfg
+				return nil
+			})
+			if err != nil {
 				return res, "", err
 			}
 			status = "resumed"
-		case exists(jdir):
-			// Started but interrupted before its first checkpoint: start over.
-			if err := os.RemoveAll(jdir); err != nil {
+			for _, n := range info.Notes {
+				if log != nil {
+					fmt.Fprintf(log, "%s: note: %s\n", j.ID, n)
+				}
+			}
+			if info.Restart {
+				status = "restarted"
+			}
+		} else {
+			if t, err = train.New(j.Cfg); err != nil {
 				return res, "", err
 			}
 			status = "ran"
-		default:
-			status = "ran"
 		}
+		t.Log = log
 		s, err := t.Run(ctx, jdir)
 		switch {
 		case errors.Is(err, train.ErrDiverged):
@@ -145,6 +159,13 @@ func runJob(ctx context.Context, jdir string, j Job) (Result, string, error) {
 	run.Name, run.Rule, run.Model, run.Seed, run.Group, run.Diverged = j.ID, j.Rule, j.Model, j.Seed, j.Group, res.Diverged
 	res.Run = run
 	return res, status, nil
+}
+
+// perInvocation returns c with the settings of one invocation (threads,
+// step limit) taken from now.
+func perInvocation(c, now train.Config) train.Config {
+	c.Run.Threads, c.Run.MaxSteps = now.Run.Threads, now.Run.MaxSteps
+	return c
 }
 
 func exists(p string) bool {

@@ -31,5 +31,24 @@
 // loss, a gradient or a weight) stops the run at the step it happens with
 // an error wrapping [ErrDiverged] that names the step and the parameter,
 // leaving the last good checkpoint in place; an interruption saves a
-// checkpoint and returns an error wrapping [ErrInterrupted].
+// checkpoint and returns an error wrapping [ErrInterrupted], or
+// [ErrInterruptedUnsaved] when that checkpoint cannot be written.
+//
+// # Run directories and crashes
+//
+// [Trainer.Run] locks its run directory (file "lock" with the PID and host;
+// a second process gets [ErrLocked], a lock whose process has ended is
+// replaced and reported on [Trainer.Log]). Checkpoints are written through
+// [checkpoint.Dir]: numbered ones every CheckpointEvery steps with latest
+// hard-linked to them, latest at every epoch's end, and best (written before
+// latest, so that a crash between the two is replayed) when the test
+// accuracy improves. [Resume] assembles a resumed run for the CLI and the
+// experiment runner alike: it refuses a run whose config.toml was edited
+// ([ErrConfigEdited]), restarts one that stopped before its first
+// checkpoint, and reports a finished one as complete; Run then truncates
+// metrics.jsonl to its length at the checkpoint (dropping records written
+// after it, and a line a crash cut short), removes the temporary files of
+// interrupted writes, and rebuilds a finished run's missing summary.json
+// from the checkpoint. A run that failed before its first checkpoint leaves
+// a directory that a new run may reuse.
 package train

@@ -47,7 +47,9 @@ func (t *Trainer) writeMetrics(v any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.metrics.Write(append(b, '\n')); err != nil {
+	n, err := t.metrics.Write(append(b, '\n'))
+	t.metricsLen += int64(n)
+	if err != nil {
 		return fmt.Errorf("train: writing metrics: %w", err)
 	}
 	return nil
@@ -58,8 +60,14 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic replaces path with b through a temporary file, so that a
+// crash leaves either the old or the new content.
+func writeFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

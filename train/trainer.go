@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -28,6 +29,11 @@ var (
 	// ErrInterrupted is returned when the context is cancelled; a
 	// checkpoint has been saved.
 	ErrInterrupted = errors.New("train: interrupted")
+	// ErrInterruptedUnsaved is returned when the context is cancelled but
+	// the checkpoint of the current position could not be saved: the
+	// steps since the last checkpoint are lost. It does not wrap
+	// ErrInterrupted.
+	ErrInterruptedUnsaved = errors.New("train: interrupted, but the checkpoint could not be saved")
 	// ErrDiverged is wrapped by divergence errors (NaN or Inf).
 	ErrDiverged = optim.ErrDiverged
 	// ErrRunExists is returned when the run directory already holds a run
@@ -60,6 +66,9 @@ type Trainer struct {
 	Info data.Info
 	// Reporter receives progress (nil: silent).
 	Reporter Reporter
+	// Log receives notes about the run directory (a stale lock or
+	// temporary files removed); nil discards them.
+	Log io.Writer
 	// Comm is the group of processes training together (nil: this
 	// process alone). Every process runs the same trainer on the same
 	// batches; each works on its shard of every batch, the gradients are
@@ -82,6 +91,10 @@ type Trainer struct {
 	metrics            *os.File
 	reduceBuf          []float32
 	collector          metrics.Collector
+	restored           bool       // the state comes from a checkpoint
+	metricsLen         int64      // bytes in metrics.jsonl (-1: unknown)
+	last               *lastEpoch // metrics of the last evaluated epoch
+	unlock             func()     // releases the run directory's lock
 }
 
 // epochSums accumulate the training metrics of the current epoch.
@@ -405,11 +418,21 @@ func DefaultDir(cfg Config, now time.Time) string {
 // (a checkpoint was saved), ErrDiverged (the last good checkpoint is
 // kept) or another failure.
 func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
+	defer func() {
+		if t.metrics != nil {
+			t.metrics.Close()
+			t.metrics = nil
+		}
+		if t.unlock != nil {
+			t.unlock()
+			t.unlock = nil
+		}
+	}()
 	if err := t.prepareDir(dir); err != nil {
 		return nil, err
 	}
-	defer t.metrics.Close()
 	start := time.Now()
+	complete := t.epoch >= t.Cfg.Run.Epochs
 	cfg := t.Cfg
 	var lastTrainLoss, lastTrainAcc, testLoss, testAcc float64
 	evaluated := false
@@ -446,7 +469,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 				return nil, t.interrupted(dir)
 			}
 			if cfg.Run.CheckpointEvery > 0 && t.step%int64(cfg.Run.CheckpointEvery) == 0 {
-				if err := t.checkpoint(dir, true); err != nil {
+				if err := t.checkpoint(dir, saveNumbered); err != nil {
 					return nil, err
 				}
 			}
@@ -456,10 +479,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		}
 		if cfg.Run.MaxSteps > 0 && t.step >= cfg.Run.MaxSteps && t.batch < t.stepsPerEpoch {
 			// Stopped mid-epoch: save the position so the run can resume.
-			if err := t.averageBuffers(); err != nil {
-				return nil, err
-			}
-			if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
+			if err := t.checkpoint(dir, saveLatest); err != nil {
 				return nil, err
 			}
 			break
@@ -473,8 +493,8 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			return nil, err
 		}
 		if math.IsNaN(testLoss) || math.IsInf(testLoss, 0) {
-			return nil, fmt.Errorf("%w: step %d: the test loss is %v (the network's outputs overflow in evaluation); the last good checkpoint is %s",
-				ErrDiverged, t.step, testLoss, filepath.Join(dir, LatestName))
+			return nil, fmt.Errorf("%w: step %d: the test loss is %v (the network's outputs overflow in evaluation); %s",
+				ErrDiverged, t.step, testLoss, t.lastGood(dir))
 		}
 		evaluated = true
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
@@ -492,24 +512,29 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if improved {
 			t.best = testAcc
 		}
+		t.last = &lastEpoch{TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc}
 		t.epoch++
 		t.batch = 0
 		t.sums = epochSums{}
-		if err := t.checkpoint(dir, false); err != nil {
-			return nil, err
-		}
+		kind := saveLatest
 		if improved {
-			if err := t.Save(filepath.Join(dir, BestName)); err != nil {
-				return nil, err
-			}
+			kind = saveBest // best.safetensors, then latest (see checkpoint.Dir.SaveBest)
+		}
+		if err := t.checkpoint(dir, kind); err != nil {
+			return nil, err
 		}
 		if cfg.Run.MaxSteps > 0 && t.step >= cfg.Run.MaxSteps {
 			break
 		}
 	}
-	if t.batch > 0 || !evaluated {
+	switch {
+	case complete && t.batch == 0 && t.last != nil:
+		// A resumed finished run: rebuild its summary from the last epoch.
+		lastTrainLoss, lastTrainAcc, testLoss, testAcc = t.last.TrainLoss, t.last.TrainAcc, t.last.TestLoss, t.last.TestAcc
+	case t.batch > 0 || !evaluated:
 		// Stopped mid-epoch (MaxSteps), or nothing left to train (a resumed
-		// finished run): evaluate the model as it stands.
+		// finished run from a checkpoint without its last epoch's metrics):
+		// evaluate the model as it stands.
 		if err := t.averageBuffers(); err != nil {
 			return nil, err
 		}
@@ -528,7 +553,10 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
 		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}
 	if t.comm().Rank() == 0 {
-		if err := writeJSONFile(filepath.Join(dir, "summary.json"), s); err != nil {
+		if err := writeJSONFile(filepath.Join(dir, SummaryName), s); err != nil {
+			return nil, err
+		}
+		if err := t.cleanTemp(dir, false); err != nil {
 			return nil, err
 		}
 	}
@@ -537,14 +565,23 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 
 // interrupted saves a checkpoint at the current position and returns the
 // interruption error.
+// If the checkpoint cannot be saved it returns ErrInterruptedUnsaved.
 func (t *Trainer) interrupted(dir string) error {
-	if err := t.averageBuffers(); err != nil {
-		return fmt.Errorf("%w (and the checkpoint failed: %v)", ErrInterrupted, err)
-	}
-	if err := t.Save(filepath.Join(dir, LatestName)); err != nil {
-		return fmt.Errorf("%w (and the checkpoint failed: %v)", ErrInterrupted, err)
+	if err := t.checkpoint(dir, saveLatest); err != nil {
+		return fmt.Errorf("%w at step %d: %v; the steps since the last checkpoint are lost; %s",
+			ErrInterruptedUnsaved, t.step, err, t.lastGood(dir))
 	}
 	return fmt.Errorf("%w at step %d; resume with --resume --run-dir %s", ErrInterrupted, t.step, dir)
+}
+
+// lastGood names the checkpoint a failed run can resume from, or says
+// that there is none.
+func (t *Trainer) lastGood(dir string) string {
+	latest := filepath.Join(dir, LatestName)
+	if _, err := os.Stat(latest); err == nil {
+		return "the last good checkpoint is " + latest
+	}
+	return fmt.Sprintf("no checkpoint was saved (%s may be reused for a new run, or --resume starts it over)", dir)
 }
 
 // divergence reports a divergence, naming the layer, and keeps the last
@@ -553,10 +590,9 @@ func (t *Trainer) divergence(err error, dir string) error {
 	var de *optim.DivergenceError
 	if errors.As(err, &de) {
 		layer := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(de.Param, ".weight"), ".bias"), ".backward_weight")
-		return fmt.Errorf("%w in layer %s: %v; the last good checkpoint is %s", ErrDiverged, layer, de,
-			filepath.Join(dir, LatestName))
+		return fmt.Errorf("%w in layer %s: %v; %s", ErrDiverged, layer, de, t.lastGood(dir))
 	}
-	return fmt.Errorf("%w; the last good checkpoint is %s", err, filepath.Join(dir, LatestName))
+	return fmt.Errorf("%w; %s", err, t.lastGood(dir))
 }
 
 func (t *Trainer) progress(loss float64, correct, n int) Progress {

@@ -71,7 +71,8 @@ func exitCode(err error) int {
 		return ExitInterrupted
 	case errors.Is(err, train.ErrDiverged):
 		return ExitDiverged
-	case errors.As(err, &ue), errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists):
+	case errors.As(err, &ue), errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists),
+		errors.Is(err, train.ErrNoRun), errors.Is(err, train.ErrConfigEdited):
 		return ExitUsage
 	}
 	return ExitFailure

@@ -24,15 +24,15 @@ With no flags this is the quick tour: the embedded digits, every rule, an
 MLP, two seeds — a few minutes on 2 cores.`,
 		`  asym compare
   asym compare --data fashion-mnist --models mlp,convnet --rules bp,fa,sa,aa --epochs 5
-  asym compare --config configs/fashion-compare.toml --dir runs/compare`},
+  asym compare --config configs/fashion-compare.toml --run-dir runs/compare`},
 	experiments.KindSweep: {"Sweep rule or optimizer settings (grid or random search) over seeds",
 		`Run every combination of the given values (or --random N random draws) of
 rule settings or optimizer settings per rule, over seeds, and report heat maps
 of accuracy with the settings that diverged marked. Keys: a rule setting
-(alpha, beta, ...) or optim.lr, optim.b_lr, optim.momentum,
-optim.weight_decay, rule.delay_epochs, rule.b_scale.`,
+(alpha, beta, ...) or a numeric training key such as optim.lr, optim.b_lr,
+optim.momentum, optim.weight_decay, rule.delay_epochs, rule.b_scale.`,
 		`  asym sweep --rules wm --grid wm.alpha=0.01,0.1,1 --grid wm.beta=0.01,0.1,1
-  asym sweep --config configs/fashion-sweep-wm-ia.toml --dir runs/sweep`},
+  asym sweep --config configs/fashion-sweep-wm-ia.toml --run-dir runs/sweep`},
 	experiments.KindTransfer: {"Run the best settings of a sweep unchanged on other architectures",
 		`Pick each rule's best setting from a finished sweep (architecture A) and run
 it unchanged on the target architectures B, with backprop on A and B for
@@ -53,32 +53,25 @@ accuracy against the noise variance (the paper's robustness experiment).`,
 func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	h := experimentHelp[kind]
 	var (
-		cfgPath, dir, dataName, dataDir string
-		ruleList, modelList             []string
-		seeds                           []uint
-		epochs, batch, threads, random  int
-		trainLimit, testLimit           int
-		lr                              float64
-		depths                          []int
-		variances                       []float64
-		grid                            []string
-		source, noiseDist               string
+		cfgPath, dir   string
+		ruleList       []string
+		modelList      []string
+		seeds          []uint
+		random         int
+		depths         []int
+		variances      []float64
+		grid           []string
+		source, noiseD string
 	)
 	cmd := &cobra.Command{Use: kind, Short: h.short, Long: h.long, Example: h.example, Args: cobra.NoArgs}
 	f := cmd.Flags()
 	f.StringVar(&cfgPath, "config", "", "experiment config file (TOML)")
-	f.StringVar(&dir, "dir", "", "experiment directory (default runs/"+kind+"-<time>); an existing one is continued")
+	f.StringVar(&dir, "run-dir", "", "experiment directory (default runs/"+kind+"-<time>); an existing one is continued")
+	f.StringVar(&dir, "dir", "", "experiment directory")
+	_ = f.MarkDeprecated("dir", "use --run-dir")
 	f.StringSliceVar(&ruleList, "rules", nil, "rules (comma-separated; all = every rule)")
 	f.StringSliceVar(&modelList, "models", nil, "models (comma-separated)")
 	f.UintSliceVar(&seeds, "seeds", nil, "seeds (comma-separated)")
-	f.IntVar(&epochs, "epochs", 0, "training epochs per run")
-	f.IntVar(&batch, "batch", 0, "batch size")
-	f.Float64Var(&lr, "lr", 0, "learning rate")
-	f.StringVar(&dataName, "data", "", "data set")
-	f.StringVar(&dataDir, "data-dir", "", "data set directory")
-	f.IntVar(&threads, "threads", 0, "compute threads per run (0: all cores)")
-	f.IntVar(&trainLimit, "train-limit", 0, "use only the first N training samples")
-	f.IntVar(&testLimit, "test-limit", 0, "use only the first N test samples")
 	switch kind {
 	case experiments.KindSweep:
 		f.StringArrayVar(&grid, "grid", nil, "RULE.KEY=v1,v2,... values to sweep (repeatable)")
@@ -89,8 +82,11 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		f.IntSliceVar(&depths, "depths", nil, "ResNet depths (6n+2)")
 	case experiments.KindNoise:
 		f.Float64SliceVar(&variances, "variances", nil, "noise variances")
-		f.StringVar(&noiseDist, "noise-dist", "", "noise distribution: normal, uniform")
+		f.StringVar(&noiseD, "noise-dist", "", "noise distribution: normal, uniform")
 	}
+	// The training flags set the base configuration of every run, except
+	// for the keys that the experiment itself varies.
+	trainFlags := addConfigFlags(f, experiments.Default(kind).Train, experimentVaries...)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := experiments.Default(kind)
 		var err error
@@ -112,6 +108,9 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		if cfg.Kind != kind {
 			return usagef("the config is a %s experiment; run it with asym %s", cfg.Kind, cfg.Kind)
 		}
+		if err := trainFlags.apply(&cfg.Train); err != nil {
+			return err
+		}
 		changed := cmd.Flags().Changed
 		if changed("rules") {
 			cfg.Rules = ruleList
@@ -125,30 +124,6 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 				cfg.Seeds = append(cfg.Seeds, uint64(v))
 			}
 		}
-		if changed("epochs") {
-			cfg.Train.Run.Epochs = epochs
-		}
-		if changed("batch") {
-			cfg.Train.Data.Batch = batch
-		}
-		if changed("lr") {
-			cfg.Train.Optim.LR = lr
-		}
-		if changed("data") {
-			cfg.Train.Data.Name = dataName
-		}
-		if changed("data-dir") {
-			cfg.Train.Data.Dir = dataDir
-		}
-		if changed("threads") {
-			cfg.Train.Run.Threads = threads
-		}
-		if changed("train-limit") {
-			cfg.Train.Data.TrainLimit = trainLimit
-		}
-		if changed("test-limit") {
-			cfg.Train.Data.TestLimit = testLimit
-		}
 		if changed("depths") {
 			cfg.Depths = depths
 		}
@@ -156,7 +131,7 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 			cfg.Variances = variances
 		}
 		if changed("noise-dist") {
-			cfg.NoiseDist = noiseDist
+			cfg.NoiseDist = noiseD
 		}
 		if changed("source") {
 			cfg.Source = source
@@ -200,6 +175,12 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	}
 	return cmd
 }
+
+// experimentVaries lists the training keys an experiment sets per run
+// (from its rules, models, seeds, depths and noise settings), which its
+// command therefore takes no flag for.
+var experimentVaries = []string{"model.arch", "model.depth", "rule.name", "rule.params", "rule.noise_dist", "rule.noise_variance",
+	"run.seed", "run.dir"}
 
 func sortedRules(g map[string]map[string][]float64) []string {
 	var out []string

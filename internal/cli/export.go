@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +17,7 @@ func newExportCmd(s *IO) *cobra.Command {
 	var (
 		to       string
 		feedback bool
+		force    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "export CHECKPOINT",
@@ -30,12 +34,19 @@ torchvision's, so in Python:
 
 gives the same logits as asym (docs/interop.md has a reader that needs only
 numpy, and the check). --feedback adds the backward weights B as
-"<layer>.backward_weight" (load with strict=False).`,
+"<layer>.backward_weight" (load with strict=False).
+
+export never overwrites its input (nor a file hard-linked to it, as
+latest.safetensors and best.safetensors can be), and overwrites a training
+checkpoint only with --force.`,
 		Example: `  asym export runs/r18/best.safetensors --to resnet18.safetensors`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
 				return usagef("--to is required")
+			}
+			if err := checkExportTarget(args[0], to, force); err != nil {
+				return err
 			}
 			cfg, err := train.ReadConfig(args[0])
 			if err != nil {
@@ -62,5 +73,28 @@ numpy, and the check). --feedback adds the backward weights B as
 	}
 	cmd.Flags().StringVar(&to, "to", "", "output safetensors file")
 	cmd.Flags().BoolVar(&feedback, "feedback", false, "also export the backward weights B")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite --to even if it is a training checkpoint (never the input)")
 	return cmd
+}
+
+// checkExportTarget refuses an export that would overwrite its input or,
+// without force, a training checkpoint.
+func checkExportTarget(in, to string, force bool) error {
+	st, err := os.Stat(to)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if ist, err := os.Stat(in); err == nil && os.SameFile(ist, st) {
+		return usagef("export: --to %s is the input checkpoint %s; choose another output file", to, in)
+	}
+	if force {
+		return nil
+	}
+	if _, err := train.ReadConfig(to); err == nil {
+		return usagef("export: %s is a training checkpoint (it can be resumed and evaluated; the export cannot); choose another output file, or pass --force to replace it", to)
+	}
+	return nil
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,7 +18,6 @@ import (
 func newTrainCmd(s *IO) *cobra.Command {
 	var (
 		cfgPath string
-		runDir  string
 		resume  bool
 		asJSON  bool
 	)
@@ -33,57 +30,31 @@ Settings come from the defaults, then the --config file (TOML; unknown keys
 are errors), then the flags given. The effective config is saved as
 config.toml in the run directory, with metrics.jsonl, checkpoints and
 summary.json. --resume continues the run in --run-dir from its latest
-checkpoint (same seed and threads give bit-identical results).`,
+checkpoint (same seed and threads give bit-identical results); it refuses
+a run whose config.toml was edited, restarts a run that stopped before its
+first checkpoint, and only reports a complete run (rebuilding a missing
+summary.json). One process at a time trains in a run directory (lock file
+"lock"; a stale one, left by a killed process, is removed).`,
 		Example: `  asym train
   asym train --data fashion-mnist --model convnet --epochs 10 --batch 128 --lr 0.05
   asym train --rule sa --config examples/fashion-convnet.toml --run-dir runs/sa
   asym train --resume --run-dir runs/sa`,
 		Args: cobra.NoArgs,
 	}
-	flags := addConfigFlags(cmd.Flags())
+	flags := addConfigFlags(cmd.Flags(), train.Default())
 	cmd.Flags().StringVar(&cfgPath, "config", "", "TOML config file")
-	cmd.Flags().StringVar(&runDir, "run-dir", "", "run directory (default runs/<time>-<model>-<data>-<rule>)")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue the run in --run-dir from its latest checkpoint")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the final summary as one JSON object on stdout")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg := train.Default()
-		var err error
-		var latest string
-		switch {
-		case resume:
+		runDir := flags.c.Run.Dir // --run-dir
+		if resume {
 			if runDir == "" {
 				return usagef("--resume needs --run-dir")
-			}
-			latest = filepath.Join(runDir, train.LatestName)
-			if _, err := os.Stat(latest); errors.Is(err, fs.ErrNotExist) {
-				return usagef("--resume: %s has no checkpoint (%s)", runDir, train.LatestName)
-			}
-			if cfg, err = train.ReadConfig(latest); err != nil {
-				return err
 			}
 			if cfgPath != "" {
 				return usagef("--resume takes the run's own config; do not pass --config")
 			}
-			// A step limit stops one invocation, not the run.
-			cfg.Run.MaxSteps = 0
-		case cfgPath != "":
-			if cfg, err = train.LoadFile(cfgPath, cfg); err != nil {
-				return err
-			}
 		}
-		if err := flags.apply(&cfg); err != nil {
-			return err
-		}
-		if err := cfg.Validate(); err != nil {
-			return err
-		}
-		if runDir == "" {
-			runDir = cfg.Run.Dir
-		}
-		if runDir == "" {
-			runDir = train.DefaultDir(cfg, time.Now())
-		}
-		cfg.Run.Dir = runDir
 		comm, err := dist.Init()
 		if err != nil {
 			return err
@@ -94,21 +65,56 @@ checkpoint (same seed and threads give bit-identical results).`,
 		if quiet {
 			errw = io.Discard
 		}
-		t, err := train.New(cfg)
-		if err != nil {
-			return abortOthers(comm, err)
-		}
-		t.Comm = comm
+		var t *train.Trainer
+		var cfg train.Config
 		if resume {
-			if n, err := train.CheckpointThreads(latest); err == nil && n != t.E.Threads() {
-				fmt.Fprintf(errw, "asym: note: the checkpoint was written with %d threads, this run uses %d; results will not be bit-identical to an uninterrupted run\n", n, t.E.Threads())
-			}
-			if err := t.Restore(latest); err != nil {
+			var info *train.Resumed
+			t, info, err = train.Resume(runDir, func(c *train.Config) error {
+				c.Run.MaxSteps = 0 // a step limit stops one invocation, not the run
+				if err := flags.apply(c); err != nil {
+					return err
+				}
+				c.Run.Dir = runDir
+				return c.Validate()
+			})
+			if err != nil {
 				return abortOthers(comm, err)
 			}
-			ep, b := t.Epoch()
-			fmt.Fprintf(errw, "resuming %s at epoch %d, batch %d (step %d)\n", runDir, ep+1, b, t.Step())
+			for _, n := range info.Notes {
+				fmt.Fprintf(errw, "asym: note: %s\n", n)
+			}
+			fmt.Fprintln(errw, info)
+			if info.Complete && info.Summary != nil {
+				if quiet {
+					return nil
+				}
+				return printSummary(s, info.Summary, asJSON)
+			}
+			cfg = t.Cfg
+		} else {
+			cfg = train.Default()
+			if cfgPath != "" {
+				if cfg, err = train.LoadFile(cfgPath, cfg); err != nil {
+					return err
+				}
+			}
+			if err := flags.apply(&cfg); err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			runDir = cfg.Run.Dir
+			if runDir == "" {
+				runDir = train.DefaultDir(cfg, time.Now())
+			}
+			cfg.Run.Dir = runDir
+			if t, err = train.New(cfg); err != nil {
+				return abortOthers(comm, err)
+			}
 		}
+		t.Comm = comm
+		t.Log = errw
 		t.Reporter = &reporter{w: errw, tty: s.ErrTTY}
 		procs := ""
 		if comm.Size() > 1 {

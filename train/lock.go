@@ -1,0 +1,90 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// ErrLocked is returned when another process trains in the run directory.
+var ErrLocked = errors.New("train: run directory in use")
+
+// lockDir takes the lock of a run directory: it creates LockName holding
+// "PID HOST". A lock whose process has ended on this host (killed, or
+// crashed) is stale: it is replaced and reported on log. It returns the
+// function that releases the lock.
+func lockDir(dir string, log io.Writer) (unlock func(), err error) {
+	path := filepath.Join(dir, LockName)
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "localhost"
+	}
+	me := fmt.Sprintf("%d %s\n", os.Getpid(), host)
+	for try := 0; try < 2; try++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, werr := f.WriteString(me)
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr != nil {
+				os.Remove(path)
+				return nil, fmt.Errorf("train: locking %s: %w", dir, werr)
+			}
+			return func() { os.Remove(path) }, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("train: locking %s: %w", dir, err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("train: locking %s: %w", dir, err)
+		}
+		pid, owner, ok := parseLock(string(b))
+		if err == nil && (!ok || owner != host || alive(pid)) {
+			who := fmt.Sprintf("process %d on %s", pid, owner)
+			if !ok {
+				who = fmt.Sprintf("an unreadable lock (%q)", strings.TrimSpace(string(b)))
+			}
+			return nil, fmt.Errorf("%w: %s is held by %s (lock file %s); wait for it to end, or remove the lock file if no asym process uses the directory",
+				ErrLocked, dir, who, path)
+		}
+		if err == nil {
+			if log != nil {
+				fmt.Fprintf(log, "asym: removed the stale lock of process %d in %s (it ended without releasing it, e.g. killed)\n", pid, dir)
+			}
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("train: removing the stale lock %s: %w", path, err)
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w: %s: another process took the lock %s meanwhile", ErrLocked, dir, path)
+}
+
+func parseLock(s string) (pid int, host string, ok bool) {
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return 0, "", false
+	}
+	pid, err := strconv.Atoi(f[0])
+	return pid, f[1], err == nil && pid > 0
+}
+
+// alive reports whether process pid exists (on this host).
+func alive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
