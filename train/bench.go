@@ -52,6 +52,11 @@ type BenchResult struct {
 	StepMS     float64 `json:"step_ms"` // median step time (per step, over cycles of b_every steps)
 	StepMSMean float64 `json:"step_ms_mean"`
 	ImagesPerS float64 `json:"images_per_s"` // from the median
+	// StepCPUMS is the median CPU time of a step (all threads, user +
+	// system; per step over cycles of b_every steps): unlike the wall
+	// time it does not grow while other processes hold the cores, so its
+	// ratios stay meaningful on a busy machine (0 where not available).
+	StepCPUMS float64 `json:"step_cpu_ms,omitempty"`
 	// EvalImagesPerS is the rate of Trainer.Evaluate (loader and
 	// inference) over a synthetic test set; LoadImagesPerS that of the
 	// training loader alone (reading, pad-4 crops, flips, normalisation)
@@ -152,25 +157,17 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 	}
 	t.commTime = 0
 	times := make([]float64, 0, steps)
+	cpu := make([]float64, 0, steps)
 	for s := 0; s < steps; s++ {
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		if _, _, err := t.TrainStep(x, labels); err != nil {
 			return nil, err
 		}
 		times = append(times, time.Since(t0).Seconds())
+		cpu = append(cpu, (processCPU() - c0).Seconds())
 	}
-	total := 0.0
-	cycles := make([]float64, 0, steps/k)
-	for i := 0; i < steps; i += k {
-		c := 0.0
-		for _, v := range times[i : i+k] {
-			c += v
-		}
-		total += c
-		cycles = append(cycles, c/float64(k))
-	}
-	sort.Float64s(cycles)
-	med := cycles[len(cycles)/2]
+	med, total := cycleMedian(times, k)
+	cpuMed, _ := cycleMedian(cpu, k)
 	mean := total / float64(steps)
 	np := 0
 	for _, p := range t.Net.Params() {
@@ -180,7 +177,7 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 	}
 	r := &BenchResult{Model: bc.Model.Arch, Rule: bc.Rule, BEvery: bc.BEvery, BFraction: bc.BFraction, Input: bc.In, Batch: bc.Batch,
 		Threads: t.E.Threads(), Backend: t.E.Name(), Steps: steps, StepMS: 1000 * med, StepMSMean: 1000 * mean,
-		ImagesPerS: float64(bc.Batch) / med, PeakRSSMB: PeakRSSMB(), HeapMB: heapMB(), Params: np,
+		ImagesPerS: float64(bc.Batch) / med, StepCPUMS: 1000 * cpuMed, PeakRSSMB: PeakRSSMB(), HeapMB: heapMB(), Params: np,
 		Processes: comm.Size(), CommShare: t.commTime.Seconds() / total}
 	if comm.Size() == 1 {
 		if r.EvalImagesPerS, r.LoadImagesPerS, err = t.benchData(); err != nil {
@@ -188,6 +185,22 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 		}
 	}
 	return r, nil
+}
+
+// cycleMedian returns the median over consecutive cycles of k steps of
+// their mean step time, and the sum of all.
+func cycleMedian(times []float64, k int) (med, total float64) {
+	cycles := make([]float64, 0, len(times)/k)
+	for i := 0; i+k <= len(times); i += k {
+		c := 0.0
+		for _, v := range times[i : i+k] {
+			c += v
+		}
+		total += c
+		cycles = append(cycles, c/float64(k))
+	}
+	sort.Float64s(cycles)
+	return cycles[len(cycles)/2], total
 }
 
 // benchData returns the images/s of one evaluation pass over the test set

@@ -40,7 +40,9 @@ Each case runs in its own process (unless --isolate=false) so that its peak
 resident memory is its own. Ratios are step times relative to bp on the
 same model, measured in the same run. On a shared machine use --rounds:
 every case is measured once per round, the rounds interleaved, and the
-median round is reported with the spread. --b-every and --b-fraction take
+median round is reported with the spread; "cpu ms/step" is the process's
+CPU time per step (all threads), which does not grow while other
+processes hold the cores, and "cpu vs bp" its ratio. --b-every and --b-fraction take
 lists: every rule but bp is measured at each combination. Next to the
 training rate, "eval img/s" is that of one evaluation pass and "load
 img/s" that of one pass of the training loader (pad-4 crops, flips) over
@@ -196,22 +198,26 @@ func ruleLabel(rule string, every int, frac float64) string {
 }
 
 func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
-	bp := map[string]float64{}
+	bp, bpCPU := map[string]float64{}, map[string]float64{}
 	for _, r := range rs {
 		if r.Rule == "bp" {
-			bp[r.Model] = r.StepMS
+			bp[r.Model], bpCPU[r.Model] = r.StepMS, r.StepCPUMS
 		}
 	}
 	if asJSON {
 		type row struct {
 			*train.BenchResult
-			RatioVsBP float64 `json:"ratio_vs_bp,omitempty"`
+			CPURatioVsBP float64 `json:"cpu_ratio_vs_bp,omitempty"`
+			RatioVsBP    float64 `json:"ratio_vs_bp,omitempty"`
 		}
 		var out []row
 		for _, r := range rs {
 			x := row{BenchResult: r}
 			if b, ok := bp[r.Model]; ok {
 				x.RatioVsBP = r.StepMS / b
+			}
+			if b := bpCPU[r.Model]; b > 0 {
+				x.CPURatioVsBP = r.StepCPUMS / b
 			}
 			out = append(out, x)
 		}
@@ -223,11 +229,15 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\trule\tinput\tbatch\tprocs×threads\tms/step\trounds\timages/s\teval img/s\tload img/s\tpeak RSS MiB\tcomm\tvs bp\t")
+	fmt.Fprintln(tw, "model\trule\tinput\tbatch\tprocs×threads\tms/step\trounds\timages/s\teval img/s\tload img/s\tpeak RSS MiB\tcomm\tvs bp\tcpu ms/step\tcpu vs bp\t")
 	for _, r := range rs {
 		ratio := "-"
 		if b, ok := bp[r.Model]; ok {
 			ratio = fmt.Sprintf("%.3f", r.StepMS/b)
+		}
+		cpuRatio := "-"
+		if b := bpCPU[r.Model]; b > 0 {
+			cpuRatio = fmt.Sprintf("%.3f", r.StepCPUMS/b)
 		}
 		comm := "-"
 		if r.Processes > 1 {
@@ -237,12 +247,12 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 		if len(r.RoundsMS) > 1 {
 			spread = fmt.Sprintf("%d: %.1f–%.1f", len(r.RoundsMS), slices.Min(r.RoundsMS), slices.Max(r.RoundsMS))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d×%d\t%.2f\t%s\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t\n", r.Model, ruleLabel(r.Rule, r.BEvery, r.BFraction),
+		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d×%d\t%.2f\t%s\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%s\t\n", r.Model, ruleLabel(r.Rule, r.BEvery, r.BFraction),
 			r.Input[0], r.Input[1], r.Input[2], r.Batch, max(r.Processes, 1), r.Threads, r.StepMS, spread, r.ImagesPerS,
-			rate(r.EvalImagesPerS), rate(r.LoadImagesPerS), r.PeakRSSMB, comm, ratio)
+			rate(r.EvalImagesPerS), rate(r.LoadImagesPerS), r.PeakRSSMB, comm, ratio, r.StepCPUMS, cpuRatio)
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(tw, "backend: %s\t\t\t\t\t\t\t\t\t\t\t\t\t\n", rs[0].Backend)
+		fmt.Fprintf(tw, "backend: %s\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", rs[0].Backend)
 	}
 	return tw.Flush()
 }
