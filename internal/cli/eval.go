@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,10 +52,12 @@ asym train) on the test split of its data set, or of another one with --data.`,
 			default:
 				return usagef("--split %q; valid: test, train", split)
 			}
+			start := time.Now()
 			loss, acc, err := t.Evaluate(ds)
 			if err != nil {
 				return err
 			}
+			rate := float64(ds.Len()) / time.Since(start).Seconds()
 			res := struct {
 				Checkpoint string  `json:"checkpoint"`
 				Data       string  `json:"data"`
@@ -62,14 +65,15 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				Samples    int     `json:"samples"`
 				Accuracy   float64 `json:"accuracy"`
 				Loss       float64 `json:"loss"`
-			}{args[0], cfg.Data.Name, split, ds.Len(), acc, loss}
+				ImagesPerS float64 `json:"images_per_s"`
+			}{args[0], cfg.Data.Name, split, ds.Len(), acc, loss, rate}
 			if asJSON {
 				b, _ := json.Marshal(res)
 				_, err = fmt.Fprintln(s.Out, string(b))
 				return err
 			}
-			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, loss %.4f\n",
-				args[0], cfg.Data.Name, split, ds.Len(), 100*acc, loss)
+			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, loss %.4f (%.0f images/s)\n",
+				args[0], cfg.Data.Name, split, ds.Len(), 100*acc, loss, rate)
 			return err
 		},
 	}
