@@ -116,8 +116,8 @@ synthetic data sets of 4 batches.`,
 					}
 					all[i] = append(all[i], res)
 					if !asJSON {
-						fmt.Fprintf(s.Err, "  round %d/%d %s/%s: %.1f ms/step\n", round+1, rounds, c.Model.Arch,
-							ruleLabel(c.Rule, c.BEvery, c.BFraction), res.StepMS)
+						fmt.Fprintf(s.Err, "  round %d/%d %s/%s: %.1f ms/step, %.1f cpu ms/step\n", round+1, rounds, c.Model.Arch,
+							ruleLabel(c.Rule, c.BEvery, c.BFraction), res.StepMS, res.StepCPUMS)
 					}
 				}
 			}
