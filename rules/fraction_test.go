@@ -16,7 +16,7 @@ func TestFractionRows(t *testing.T) {
 		want int
 	}{
 		{0, 128, 128}, {1, 128, 128}, {0.5, 128, 64}, {0.25, 128, 32}, {0.25, 29, 7}, // 7.25
-		{0.5, 5, 3}, // 2.5: halves round up
+		{0.5, 5, 3},              // 2.5: halves round up
 		{0.5, 3, 2}, {0.1, 3, 1}, // 0.3: at least one sample
 		{0.999, 3, 3}, {0.5, 1, 1},
 	} {
