@@ -63,6 +63,19 @@ type Env struct {
 	// shuffled, so they are a random subset of the data). 0 and 1 use the
 	// whole batch.
 	Fraction float64
+	// Bias adds the layer's bias to the regularizers' projections: y = Wx + b
+	// and Bx + b, as the official code does with use_bias_forward and
+	// use_bias_backward (both true by its flags). Only layers with a bias
+	// (the classifier) are affected. Default false: y = Wx.
+	Bias bool
+	// NullBorder makes the Null primitive of strided, padded convolutions
+	// sum the padded border of the reconstruction Bᵀy too, as the official
+	// code's explicit "fixed padding" does. Default false: the border is
+	// cropped (the adjoint of the layer's own map).
+	NullBorder bool
+	// sched, when set, gives the regularizers their coefficients step by
+	// step ([Options].Schedules).
+	sched *scheduler
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
 	// scratch is shared by the regularizers of one binding.
@@ -107,7 +120,9 @@ const (
 type Options struct {
 	// Layers selects weight layers: "all" (default), "hidden" (all but the
 	// last weight layer, which then stays exact backprop), or a
-	// comma-separated list of layer names or path.Match globs.
+	// comma-separated list of layer names or path.Match globs. Embedding
+	// tables ([nn.Lookup]) are left out of "all" and "hidden": they are
+	// bound only when a name or glob selects them.
 	Layers string
 	// Exclude is a comma-separated list of names or globs to leave exact.
 	Exclude string
@@ -120,16 +135,14 @@ type Options struct {
 	// Fraction is the fraction of each batch the regularizers' data terms
 	// use (0: all of it); see [Env.Fraction].
 	Fraction float64
-}
-
-// FractionRows returns the number of samples of an n-sample batch that a
-// fraction f of it uses: round(f·n), halves rounded up, and at least 1;
-// n itself when f is 0 or at least 1.
-func FractionRows(f float64, n int) int {
-	if f <= 0 || f >= 1 {
-		return n
-	}
-	return min(n, max(1, int(math.Floor(f*float64(n)+0.5))))
+	// Bias and NullBorder: see [Env.Bias] and [Env.NullBorder].
+	Bias, NullBorder bool
+	// Schedules vary settings of a rule defined by a regularizer over the
+	// run (the official alpha/beta/gamma schedules), keyed by setting name;
+	// Settings must then be the settings the rule was built with. Call
+	// [Bound.SetClock] before training.
+	Schedules map[string]CoeffSchedule
+	Settings  map[string]float64
 }
 
 // Bound is the result of [Apply].
@@ -143,19 +156,38 @@ type Bound struct {
 	// State lists the rule's tensors besides the B's (already part of the
 	// network's parameters).
 	State []*nn.Param
+	sched *scheduler
+}
+
+// FractionRows returns the number of samples of an n-sample batch that a
+// fraction f of it uses: round(f·n), halves rounded up, and at least 1;
+// n itself when f is 0 or at least 1.
+func FractionRows(f float64, n int) int {
+	if f <= 0 || f >= 1 {
+		return n
+	}
+	return min(n, max(1, int(math.Floor(f*float64(n)+0.5))))
 }
 
 // Select returns the weight layers of net chosen by opts.
 func Select(net *nn.Network, opts Options) ([]nn.WeightLayer, error) {
 	all := net.WeightLayers()
+	// Lookups (embedding tables) are bound only when named: their B
+	// changes no gradient (see nn.Lookup).
+	var dense []nn.WeightLayer
+	for _, l := range all {
+		if lk, ok := l.(nn.Lookup); !ok || !lk.IsLookup() {
+			dense = append(dense, l)
+		}
+	}
 	sel := strings.TrimSpace(opts.Layers)
 	var out []nn.WeightLayer
 	switch sel {
 	case "", "all":
-		out = append(out, all...)
+		out = append(out, dense...)
 	case "hidden":
-		if len(all) > 0 {
-			out = append(out, all[:len(all)-1]...)
+		if len(dense) > 0 {
+			out = append(out, dense[:len(dense)-1]...)
 		}
 	default:
 		pats, err := patterns(sel)
@@ -247,6 +279,19 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 		return nil, fmt.Errorf("rules: b_fraction %v, want in (0, 1] (0: the whole batch)", opts.Fraction)
 	}
 	env.BInit, env.BScale, env.Positions, env.Fraction = opts.BInit, opts.BScale, opts.Positions, opts.Fraction
+	env.Bias, env.NullBorder = opts.Bias, opts.NullBorder
+	env.sched = nil
+	if len(opts.Schedules) > 0 {
+		if _, ok := r.(coeffer); !ok {
+			return nil, fmt.Errorf("rules: %s is not defined by a regularizer: its settings cannot be scheduled", r.Name())
+		}
+		info, _ := Lookup(r.Name())
+		s, err := newScheduler(info, opts.Settings, opts.Schedules)
+		if err != nil {
+			return nil, err
+		}
+		env.sched = s
+	}
 	if _, ok := r.(NetworkRule); ok {
 		switch strings.TrimSpace(opts.Layers) {
 		case "", "all", "hidden":
@@ -261,7 +306,7 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bound{Rule: r}
+	b := &Bound{Rule: r, sched: env.sched}
 	for _, l := range layers {
 		fb, err := r.Bind(l, env)
 		if err != nil {

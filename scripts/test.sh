@@ -38,8 +38,10 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
 if [ -d .git ]; then
   # Generated code must match its generator.
-  go generate ./engine
-  git diff --exit-code -- engine/kernels_amd64.s || { echo "engine/kernels_amd64.s is stale: run go generate ./engine" >&2; exit 1; }
+  go generate ./engine ./blas/sgemm
+  for f in engine/kernels_amd64.s blas/sgemm/kernels_amd64.s; do
+    git diff --exit-code -- "$f" || { echo "$f is stale: run go generate ./$(dirname "$f")" >&2; exit 1; }
+  done
 fi
 CGO_ENABLED=0 go vet ./...
 go vet -tags openblas,mpi ./...

@@ -142,8 +142,15 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 	t.Comm = bc.Comm
 
 	x := tensor.New(append([]int{bc.Batch}, bc.In...)...)
-	tensor.FillNormal(x, rng, 1)
-	labels := make([]int32, bc.Batch)
+	_, tokens := t.Net.Head.(nn.TokenCrossEntropy)
+	if tokens {
+		for i := range x.Data { // token ids
+			x.Data[i] = float32(rng.IntN(bc.Classes))
+		}
+	} else {
+		tensor.FillNormal(x, rng, 1)
+	}
+	labels := make([]int32, bc.Batch*t.Net.Head.Targets(t.Net.Out))
 	for i := range labels {
 		labels[i] = int32(rng.IntN(bc.Classes))
 	}
@@ -179,7 +186,7 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 		Threads: t.E.Threads(), Backend: t.E.Name(), Steps: steps, StepMS: 1000 * med, StepMSMean: 1000 * mean,
 		ImagesPerS: float64(bc.Batch) / med, StepCPUMS: 1000 * cpuMed, PeakRSSMB: PeakRSSMB(), HeapMB: heapMB(), Params: np,
 		Processes: comm.Size(), CommShare: t.commTime.Seconds() / total}
-	if comm.Size() == 1 {
+	if comm.Size() == 1 && !tokens {
 		if r.EvalImagesPerS, r.LoadImagesPerS, err = t.benchData(); err != nil {
 			return nil, err
 		}

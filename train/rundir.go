@@ -49,6 +49,9 @@ const (
 	// metaLast holds the metrics of the last epoch evaluated (lastEpoch),
 	// from which a finished run's summary can be rebuilt.
 	metaLast = "asym.last_epoch"
+	// metaVocab holds the characters of a text run's vocabulary, in id
+	// order (data.Vocab.String).
+	metaVocab = "asym.vocab"
 )
 
 // lastEpoch are the metrics of the last evaluated epoch.
@@ -57,6 +60,7 @@ type lastEpoch struct {
 	TrainAcc  float64 `json:"train_acc"`
 	TestLoss  float64 `json:"test_loss"`
 	TestAcc   float64 `json:"test_acc"`
+	TestTop5  float64 `json:"test_top5"`
 }
 
 // holdsRun reports whether dir holds a run that a new run must not
@@ -227,6 +231,9 @@ func (t *Trainer) snapshot() ([]safetensors.Tensor, map[string]string, error) {
 		last, _ := json.Marshal(t.last)
 		meta[metaLast] = string(last)
 	}
+	if t.Info.Vocab != nil {
+		meta[metaVocab] = t.Info.Vocab.String()
+	}
 	return ts, meta, nil
 }
 
@@ -255,7 +262,7 @@ func ReadConfig(path string) (Config, error) {
 	if !ok {
 		return Config{}, fmt.Errorf("train: %s is not an asym training checkpoint (no %s metadata)", path, metaConfig)
 	}
-	return Decode(strings.NewReader(s), path+" (embedded config)", Default())
+	return Decode(strings.NewReader(s), path+" (embedded config)", savedBase())
 }
 
 // Restore loads the training state saved by Save. The trainer must have
@@ -375,6 +382,10 @@ func (t *Trainer) LoadWeights(path string) error {
 		return err
 	}
 	defer f.Close()
+	if v, ok := f.Metadata[metaVocab]; ok && t.Info.Vocab != nil && v != t.Info.Vocab.String() {
+		return fmt.Errorf("train: %s: its vocabulary (%d characters) differs from that of the text %s (%d characters): the text changed since training",
+			path, len([]rune(v)), t.Info.Source, t.Info.Vocab.Size())
+	}
 	for _, p := range t.state {
 		if err := loadInto(f, path, p.Name, p.Value); err != nil {
 			return err

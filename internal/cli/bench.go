@@ -8,12 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/asymlab/asym/blas/sgemm"
 	"github.com/asymlab/asym/dist"
 	"github.com/asymlab/asym/train"
 )
@@ -27,9 +30,13 @@ func newBenchCmd(s *IO) *cobra.Command {
 		isolate               bool
 		hidden                []int
 		depth, rounds         int
+		dim, heads            int
 		width                 float64
 		everies               []int
 		fractions             []float64
+		gemm                  bool
+		gemmTime              time.Duration
+		gemmKernel            string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -42,22 +49,41 @@ same model, measured in the same run. On a shared machine use --rounds:
 every case is measured once per round, the rounds interleaved, and the
 median round is reported with the spread; "cpu ms/step" is the process's
 CPU time per step (all threads), which does not grow while other
-processes hold the cores, and "cpu vs bp" its ratio. --b-every and --b-fraction take
-lists: every rule but bp is measured at each combination. Next to the
-training rate, "eval img/s" is that of one evaluation pass and "load
-img/s" that of one pass of the training loader (pad-4 crops, flips) over
-synthetic data sets of 4 batches.`,
+processes hold the cores, and "cpu vs bp" its ratio. --b-every and
+--b-fraction take lists: every rule but bp is measured at each
+combination. Next to the training rate, "eval img/s" is that of one
+evaluation pass and "load img/s" that of one pass of the training loader
+(pad-4 crops, flips) over synthetic data sets of 4 batches.
+
+With --gemm it measures instead the GEMM rate (GFLOP/s) of every BLAS built
+in (the pure-Go one, and OpenBLAS with -tags openblas) at the shapes of the
+models' dense products, through the engine's MatMul on 1 and --threads
+workers, the cases interleaved in every round.`,
 		Example: `  asym bench --model mlp,convnet,resnet20 --batch 128 --threads 2
   asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
   asym bench --model resnet20 --rule bp,sa,aa --rounds 5
-  asym bench --model resnet20 --rule bp,aa,ia --b-every 1,2,4 --b-fraction 1,0.5 --rounds 3`,
-		Args: cobra.NoArgs,
+  asym bench --model resnet20 --rule bp,aa,ia --b-every 1,2,4 --b-fraction 1,0.5 --rounds 3
+  asym bench --model gpt --input 128 --classes 91 --batch 32 --rule bp,kp
+  asym bench --gemm --threads 2 --rounds 3`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(in) != 3 {
-				return usagef("--input wants C,H,W, got %v", in)
+			if gemm {
+				if rounds < 1 {
+					return usagef("--rounds wants at least 1, got %d", rounds)
+				}
+				if gemmKernel != "" {
+					if err := sgemm.UseKernel(gemmKernel); err != nil {
+						return usagef("--gemm-kernel: %v", err)
+					}
+				}
+				return benchGEMM(s, bc.Threads, rounds, gemmTime, asJSON)
+			}
+			if len(in) != 3 && len(in) != 1 {
+				return usagef("--input wants C,H,W (or T, the sequence length of gpt), got %v", in)
 			}
 			bc.In = in
 			bc.Model.Hidden, bc.Model.Depth, bc.Model.Width = hidden, depth, width
+			bc.Model.Dim, bc.Model.Heads = dim, heads
 			comm, err := dist.Init()
 			if err != nil {
 				return err
@@ -131,7 +157,7 @@ synthetic data sets of 4 batches.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&modelNames, "model", []string{"mlp", "convnet", "resnet20"}, "models (comma-separated)")
 	f.StringSliceVar(&ruleNames, "rule", []string{"bp"}, "rules (comma-separated)")
-	f.IntSliceVar(&in, "input", []int{1, 28, 28}, "per-sample input shape C,H,W")
+	f.IntSliceVar(&in, "input", []int{1, 28, 28}, "per-sample input shape C,H,W (gpt: T, the sequence length; --classes is then the vocabulary)")
 	f.IntVar(&bc.Classes, "classes", 10, "number of classes")
 	f.IntVar(&bc.Batch, "batch", 128, "batch size")
 	f.IntVar(&bc.Threads, "threads", 2, "compute threads")
@@ -144,7 +170,12 @@ synthetic data sets of 4 batches.`,
 	f.IntSliceVar(&hidden, "hidden", nil, "MLP hidden widths / ConvNet widths")
 	f.IntVar(&depth, "depth", 0, "depth of a CIFAR-style resnet")
 	f.Float64Var(&width, "width", 1, "ResNet width multiplier")
+	f.IntVar(&dim, "dim", 0, "token width of gpt/vit (0: their default)")
+	f.IntVar(&heads, "heads", 0, "attention heads of gpt/vit (0: 4)")
 	f.BoolVar(&asJSON, "json", false, "print the results as JSON")
+	f.BoolVar(&gemm, "gemm", false, "measure GEMM GFLOP/s of every BLAS built in at the models' product shapes, on 1 and --threads workers")
+	f.DurationVar(&gemmTime, "gemm-time", 200*time.Millisecond, "with --gemm: timed duration of each case per round")
+	f.StringVar(&gemmKernel, "gemm-kernel", "", "with --gemm: the pure-Go BLAS's micro-kernel (avx512, avx2, generic; default the fastest supported)")
 	f.BoolVar(&isolate, "isolate", true, "run each case in its own process (own peak memory)")
 	f.BoolVar(&child, "child", false, "internal: run one case and print its JSON")
 	_ = f.MarkHidden("child")
@@ -247,8 +278,12 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 		if len(r.RoundsMS) > 1 {
 			spread = fmt.Sprintf("%d: %.1f–%.1f", len(r.RoundsMS), slices.Min(r.RoundsMS), slices.Max(r.RoundsMS))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t%d\t%d×%d\t%.2f\t%s\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%s\t\n", r.Model, ruleLabel(r.Rule, r.BEvery, r.BFraction),
-			r.Input[0], r.Input[1], r.Input[2], r.Batch, max(r.Processes, 1), r.Threads, r.StepMS, spread, r.ImagesPerS,
+		dims := make([]string, len(r.Input))
+		for i, d := range r.Input {
+			dims[i] = strconv.Itoa(d)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d×%d\t%.2f\t%s\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%s\t\n", r.Model, ruleLabel(r.Rule, r.BEvery, r.BFraction),
+			strings.Join(dims, "x"), r.Batch, max(r.Processes, 1), r.Threads, r.StepMS, spread, r.ImagesPerS,
 			rate(r.EvalImagesPerS), rate(r.LoadImagesPerS), r.PeakRSSMB, comm, ratio, r.StepCPUMS, cpuRatio)
 	}
 	if len(rs) > 0 {

@@ -7,14 +7,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/train"
 )
 
 func newEvalCmd(s *IO) *cobra.Command {
 	var (
-		dataName, dataDir, split string
-		asJSON                   bool
-		threads                  int
+		split  string
+		asJSON bool
+		flags  *configFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval CHECKPOINT",
@@ -23,19 +24,18 @@ func newEvalCmd(s *IO) *cobra.Command {
 asym train) on the test split of its data set, or of another one with --data.`,
 		Example: `  asym eval runs/my-run/best.safetensors
   asym eval runs/my-run/latest.safetensors --split train --json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := train.ReadConfig(args[0])
 			if err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("data") {
-				cfg.Data.Name = dataName
+			if !cmd.Flags().Changed("threads") {
+				cfg.Run.Threads = 0 // all cores, not the training run's count
 			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.Data.Dir = dataDir
+			if err := flags.apply(&cfg); err != nil {
+				return err
 			}
-			cfg.Run.Threads = threads
 			cfg.Data.TrainLimit, cfg.Data.TestLimit = 0, 0
 			t, err := train.New(cfg)
 			if err != nil {
@@ -53,7 +53,7 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				return usagef("--split %q; valid: test, train", split)
 			}
 			start := time.Now()
-			loss, acc, err := t.Evaluate(ds)
+			ev, err := t.EvaluateAll(ds)
 			if err != nil {
 				return err
 			}
@@ -64,23 +64,28 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				Split      string  `json:"split"`
 				Samples    int     `json:"samples"`
 				Accuracy   float64 `json:"accuracy"`
+				Top5       float64 `json:"top5"`
 				Loss       float64 `json:"loss"`
 				ImagesPerS float64 `json:"images_per_s"`
-			}{args[0], cfg.Data.Name, split, ds.Len(), acc, loss, rate}
+			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss, rate}
 			if asJSON {
 				b, _ := json.Marshal(res)
 				_, err = fmt.Fprintln(s.Out, string(b))
 				return err
 			}
-			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, loss %.4f (%.0f images/s)\n",
-				args[0], cfg.Data.Name, split, ds.Len(), 100*acc, loss, rate)
+			if cfg.Data.Name == "text" { // a language model: per character, no top-5
+				_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d windows): accuracy %.2f%%, loss %.4f, %.3f bits per character\n",
+					args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, ev.Loss, data.BitsPerChar(ev.Loss))
+				return err
+			}
+			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, top-5 %.2f%%, loss %.4f (%.0f images/s)\n",
+				args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, 100*ev.Top5, ev.Loss, rate)
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&dataName, "data", "", "data set (default: the checkpoint's)")
-	cmd.Flags().StringVar(&dataDir, "data-dir", "", "directory holding the data set files")
+	// The checkpoint's settings, with these flags on top.
+	flags = addSomeConfigFlags(cmd.Flags(), train.Config{}, "data.name", "data.dir", "data.eval_batch", "data.workers", "run.threads")
 	cmd.Flags().StringVar(&split, "split", "test", "split to evaluate: test, train")
-	cmd.Flags().IntVar(&threads, "threads", 0, "compute threads (0: all cores)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	return cmd
 }

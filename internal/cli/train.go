@@ -37,9 +37,9 @@ summary.json). One process at a time trains in a run directory (lock file
 "lock"; a stale one, left by a killed process, is removed).`,
 		Example: `  asym train
   asym train --data fashion-mnist --model convnet --epochs 10 --batch 128 --lr 0.05
-  asym train --rule sa --config examples/fashion-convnet.toml --run-dir runs/sa
+  asym train --rule sa --config configs/fashion-convnet.toml --run-dir runs/sa
   asym train --resume --run-dir runs/sa`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	flags := addConfigFlags(cmd.Flags(), train.Default())
 	cmd.Flags().StringVar(&cfgPath, "config", "", "TOML config file")
@@ -148,6 +148,12 @@ func printSummary(s *IO, sum *train.Summary, asJSON bool) error {
 			return err
 		}
 		_, err = fmt.Fprintln(s.Out, string(b))
+		return err
+	}
+	if sum.Data == "text" {
+		_, err := fmt.Fprintf(s.Out, "validation loss %.4f, %.3f bits per character (unigram %.3f), accuracy %.2f%% after %d epochs, %d steps: %s on %s, rule %s, %.0f characters/s, %.1fs; run dir %s\n",
+			sum.TestLoss, sum.ValBitsPerChar, sum.UnigramBitsPerChar, 100*sum.TestAcc, sum.Epochs, sum.Steps, sum.Model, sum.Data, sum.Rule,
+			sum.ImagesPerS, sum.WallS, sum.RunDir)
 		return err
 	}
 	_, err := fmt.Fprintf(s.Out, "test accuracy %.2f%% (loss %.4f; best %.2f%%) after %d epochs, %d steps: %s on %s, rule %s, %.0f img/s, %.1fs; run dir %s\n",
