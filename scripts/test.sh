@@ -52,9 +52,9 @@ echo "== tests: pure Go (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 go test -count=1 ./...
 
-echo "== tests: pure Go without assembly (-tags purego: the portable conv and vector loops)"
+echo "== tests: pure Go without assembly (-tags purego: the portable GEMM, conv and vector loops)"
 CGO_ENABLED=0 go vet -tags purego ./...
-CGO_ENABLED=0 go test -count=1 -tags purego ./engine/ ./nn/ ./rules/ ./train/
+CGO_ENABLED=0 go test -count=1 -tags purego ./blas/... ./engine/ ./nn/ ./rules/ ./train/
 
 echo "== fuzz: every fuzz target for ${FUZZTIME:-10s} (about 2 minutes)"
 scripts/fuzz.sh
