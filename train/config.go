@@ -174,6 +174,20 @@ type RuleConfig struct {
 	// DelayEpochs is a number of epochs during which only B learns (the
 	// task loss is off).
 	DelayEpochs float64 `toml:"delay_epochs,omitempty" flag:"delay-epochs" help:"epochs during which only B learns"`
+	// BEvery updates a trained B on every BEvery-th step only (steps 0,
+	// K, 2K, …; 0 and 1: every step), its gradient taken on that step's
+	// batch; the other steps skip the rule's update of B entirely and
+	// leave B and its optimizer state (momentum) untouched.
+	BEvery int `toml:"b_every,omitempty" flag:"b-every" help:"update B on every K-th step only (0, 1: every step)"`
+	// BCoast makes the steps between two updates of B (BEvery > 1) step
+	// B's optimizer with a zero gradient, as the official code's
+	// alternate_step_freq does: momentum and weight decay keep moving B.
+	// By default they leave B and its optimizer state untouched.
+	BCoast bool `toml:"b_coast,omitempty" flag:"b-coast" help:"between updates of B (--b-every), step its optimizer with a zero gradient (momentum coasts)"`
+	// BFraction computes a regularizer's data terms on the first
+	// round(BFraction·N) samples of each N-sample batch (0: all; see
+	// rules.FractionRows).
+	BFraction float64 `toml:"b_fraction,omitempty" flag:"b-fraction" help:"fraction of each batch the regularizers' data terms use (0: all)"`
 	// NoiseDist ("normal" or "uniform") and NoiseVariance add noise
 	// lr·ε to B's updates (the paper's noisy-update experiment).
 	NoiseDist     string  `toml:"noise_dist,omitempty" flag:"noise-dist" help:"noise added to B's updates: normal, uniform"`
@@ -436,6 +450,12 @@ func (c Config) Validate() error {
 	}
 	if c.Rule.DelayEpochs < 0 || c.Rule.DelayEpochs >= float64(c.Run.Epochs) && c.Rule.DelayEpochs > 0 {
 		bad("rule.delay_epochs", "%v, want in [0, epochs)", c.Rule.DelayEpochs)
+	}
+	if c.Rule.BEvery < 0 {
+		bad("rule.b_every", "%d, want ≥ 1 (0: every step)", c.Rule.BEvery)
+	}
+	if !(c.Rule.BFraction >= 0 && c.Rule.BFraction <= 1) {
+		bad("rule.b_fraction", "%v, want in (0, 1] (0: the whole batch)", c.Rule.BFraction)
 	}
 	switch c.Rule.NoiseDist {
 	case "", "normal", "uniform":

@@ -86,6 +86,7 @@ type Trainer struct {
 	sums               epochSums
 	best               float64
 	trainTime          time.Duration
+	commTime           time.Duration // spent all-reducing gradients
 	imagesSeen         int64
 	dl                 tensor.Tensor
 	targets            []int32 // next-token targets of the current text batch
@@ -114,22 +115,27 @@ func New(cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN()}
-	var err error
-	t.TrainSet, t.TestSet, t.Info, err = data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize, Context: cfg.Data.Context})
+	trainSet, testSet, info, err := data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize, Context: cfg.Data.Context})
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Data.TrainLimit > 0 {
-		t.TrainSet = data.Take(t.TrainSet, cfg.Data.TrainLimit)
+		trainSet = data.Take(trainSet, cfg.Data.TrainLimit)
 	}
 	if cfg.Data.TestLimit > 0 {
-		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
+		testSet = data.Take(testSet, cfg.Data.TestLimit)
 	}
+	return newTrainer(cfg, trainSet, testSet, info)
+}
+
+// newTrainer is New on data sets already open (cfg is valid).
+func newTrainer(cfg Config, trainSet, testSet data.Dataset, info data.Info) (*Trainer, error) {
+	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN(), TrainSet: trainSet, TestSet: testSet, Info: info}
 	if err := checkBatch(cfg, t.TrainSet.Len()); err != nil {
 		return nil, err
 	}
 	seed := cfg.Run.Seed
+	var err error
 	t.Net, err = models.Build(cfg.modelSpec(t.inputShape(), t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
 		return nil, fmt.Errorf("%w: model: %v%s", ErrConfig, err, t.textHint())
@@ -148,7 +154,7 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	env := &rules.Env{Rand: tensor.NewRand(seed, streamRule), Seed: seed, WeightDecay: cfg.Optim.WeightDecay}
 	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
-		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions,
+		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions, Fraction: cfg.Rule.BFraction,
 		Bias: cfg.Rule.Bias, NullBorder: cfg.Rule.NullBorder,
 		Schedules: cfg.Rule.Schedule.Schedules(), Settings: cfg.Rule.Params}, env)
 	if err != nil {
@@ -330,6 +336,8 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	loss, correct, _ = t.Net.Head.Loss(t.E, &t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
 	finite := !math.IsNaN(loss) && !math.IsInf(loss, 0)
 	delayed := t.step < t.delaySteps
+	updateB := t.updatesB()
+	c.KeepFeedback = !updateB
 	if finite {
 		if delayed {
 			t.Net.UpdateFeedback(c)
@@ -348,7 +356,9 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	}
 	if comm.Size() > 1 {
 		var bad bool
+		t0 := time.Now()
 		loss, correct, bad, stopAll, err = t.allReduceGrads(c.Share, loss, correct, !finite, stop)
+		t.commTime += time.Since(t0)
 		if err != nil {
 			return loss, correct, stopAll, err
 		}
@@ -363,9 +373,19 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 		}
 		return loss, correct, stopAll, fmt.Errorf("%w: step %d: the loss is %v (first non-finite output in layer %s)", ErrDiverged, t.step, loss, where)
 	}
-	if delayed {
+	switch {
+	case delayed:
 		t.Opt.StepGroups(optim.FeedbackGroup)
-	} else {
+	case !updateB && t.Cfg.Rule.BCoast:
+		for _, p := range t.Opt.Params() {
+			if p.Kind == nn.KindFeedback {
+				clear(p.Grad.Data)
+			}
+		}
+		t.Opt.Step()
+	case !updateB:
+		t.Opt.StepGroups(optim.MainGroup)
+	default:
 		t.Opt.Step()
 	}
 	if err := optim.CheckFinite(t.step, t.Opt.Params()); err != nil {
@@ -373,6 +393,13 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	}
 	t.step++
 	return loss, correct, stopAll, nil
+}
+
+// updatesB reports whether the current step updates B: every step while
+// the task loss is delayed, otherwise every rule.b_every-th step.
+func (t *Trainer) updatesB() bool {
+	k := int64(t.Cfg.Rule.BEvery)
+	return k <= 1 || t.step < t.delaySteps || t.step%k == 0
 }
 
 // Evaluate returns the mean loss and the accuracy of the model on ds.

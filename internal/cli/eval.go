@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,10 +52,12 @@ asym train) on the test split of its data set, or of another one with --data.`,
 			default:
 				return usagef("--split %q; valid: test, train", split)
 			}
+			start := time.Now()
 			ev, err := t.EvaluateAll(ds)
 			if err != nil {
 				return err
 			}
+			rate := float64(ds.Len()) / time.Since(start).Seconds()
 			res := struct {
 				Checkpoint string  `json:"checkpoint"`
 				Data       string  `json:"data"`
@@ -63,7 +66,8 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				Accuracy   float64 `json:"accuracy"`
 				Top5       float64 `json:"top5"`
 				Loss       float64 `json:"loss"`
-			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss}
+				ImagesPerS float64 `json:"images_per_s"`
+			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss, rate}
 			if asJSON {
 				b, _ := json.Marshal(res)
 				_, err = fmt.Fprintln(s.Out, string(b))
@@ -74,8 +78,8 @@ asym train) on the test split of its data set, or of another one with --data.`,
 					args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, ev.Loss, data.BitsPerChar(ev.Loss))
 				return err
 			}
-			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, top-5 %.2f%%, loss %.4f\n",
-				args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, 100*ev.Top5, ev.Loss)
+			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, top-5 %.2f%%, loss %.4f (%.0f images/s)\n",
+				args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, 100*ev.Top5, ev.Loss, rate)
 			return err
 		},
 	}
