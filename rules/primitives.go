@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"math"
+
+	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
 )
@@ -37,6 +40,8 @@ type regularizer struct {
 	s        *regScratch
 	// meanPos divides the data terms by the number of output positions.
 	meanPos bool
+	// in standardises x (see InputOptions).
+	in InputOptions
 }
 
 // regScratch is the working memory of the regularizers of one binding:
@@ -44,6 +49,8 @@ type regularizer struct {
 // as the largest layer's activations, not their sum.
 type regScratch struct {
 	bx, z, sig, xn, yn tensor.Tensor
+	xs, xb             tensor.Tensor // standardised and batch-centred x
+	ones, mean         tensor.Tensor
 }
 
 func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *regularizer {
@@ -53,7 +60,7 @@ func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *reg
 		env.scratch = new(regScratch)
 	}
 	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
-		meanPos: env.Positions == PositionsMean}
+		meanPos: env.Positions == PositionsMean, in: env.Input}
 }
 
 // norm returns what the data terms are divided by: the batch size, times
@@ -69,22 +76,83 @@ func (r *regularizer) norm(x, y *tensor.Tensor, l nn.WeightLayer) float64 {
 // Prepare does nothing: B is a trained parameter.
 func (r *regularizer) Prepare(*nn.Ctx, nn.WeightLayer) {}
 
-// inputs returns the x and y the regularizer sees.
+// inputs returns the x and y the regularizer sees: x enters the backward
+// projection Bx (and the Amp and Sparse gradients), y = Wx is the forward
+// projection.
 func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) {
 	x = l.Input()
-	if r.noiseStd == 0 {
-		return x, l.Preactivation(c.E)
+	fresh := false // y must be recomputed from x
+	if r.noiseStd != 0 {
+		r.s.xn.ResizeLike(x)
+		per := x.RowLen()
+		for n := 0; n < x.Shape[0]; n++ {
+			// One stream per global sample (see nn.Ctx.Offset).
+			rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365, uint64(c.Offset+n)))
+			row := tensor.FromData(r.s.xn.Data[n*per:(n+1)*per], per)
+			tensor.FillNormal(row, rng, r.noiseStd)
+		}
+		x, fresh = &r.s.xn, true
 	}
-	r.s.xn.ResizeLike(x)
+	if r.in.Center || r.in.Normalize {
+		r.standardize(c.E, x)
+		x, fresh = &r.s.xs, true
+	}
+	if fresh {
+		l.Apply(c.E, &r.s.yn, l.Weight().Value, x)
+		y = &r.s.yn
+	} else {
+		y = l.Preactivation(c.E)
+	}
+	if r.in.BatchCenter {
+		r.batchCenter(c.E, x)
+		x = &r.s.xb
+	}
+	return x, y
+}
+
+// standardize writes x centred per sample (and, with Normalize, scaled to
+// unit norm per sample) into r.s.xs.
+func (r *regularizer) standardize(e engine.Backend, x *tensor.Tensor) {
+	xs := &r.s.xs
+	xs.ResizeLike(x)
+	copy(xs.Data, x.Data)
 	per := x.RowLen()
+	ones := r.onesOf(per)
 	for n := 0; n < x.Shape[0]; n++ {
-		// One stream per global sample (see nn.Ctx.Offset).
-		rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365, uint64(c.Offset+n)))
-		row := tensor.FromData(r.s.xn.Data[n*per:(n+1)*per], per)
-		tensor.FillNormal(row, rng, r.noiseStd)
+		row := xs.Data[n*per : (n+1)*per]
+		e.Axpy(-float32(e.Dot(row, ones)/float64(per)), ones, row)
+		if r.in.Normalize {
+			// tf.math.l2_normalize: x / sqrt(max(‖x‖², 1e-12)).
+			e.Scale(float32(1/math.Sqrt(math.Max(e.Dot(row, row), 1e-12))), row)
+		}
 	}
-	l.Apply(c.E, &r.s.yn, l.Weight().Value, &r.s.xn)
-	return &r.s.xn, &r.s.yn
+}
+
+// batchCenter writes x minus its batch mean (per entry) into r.s.xb.
+func (r *regularizer) batchCenter(e engine.Backend, x *tensor.Tensor) {
+	xb := &r.s.xb
+	xb.ResizeLike(x)
+	copy(xb.Data, x.Data)
+	per, n := x.RowLen(), x.Shape[0]
+	m := &r.s.mean
+	m.Resize(per)
+	clear(m.Data)
+	for i := 0; i < n; i++ {
+		e.Axpy(1/float32(n), x.Data[i*per:(i+1)*per], m.Data)
+	}
+	for i := 0; i < n; i++ {
+		e.Axpy(-1, m.Data, xb.Data[i*per:(i+1)*per])
+	}
+}
+
+// onesOf returns a slice of n ones.
+func (r *regularizer) onesOf(n int) []float32 {
+	o := &r.s.ones
+	if len(o.Data) != n || (n > 0 && o.Data[0] != 1) {
+		o.Resize(n)
+		o.Fill(1)
+	}
+	return o.Data
 }
 
 // Update writes ∇_B R into B.Grad.

@@ -57,6 +57,9 @@ type Env struct {
 	// of output positions, so that their step does not grow with the image
 	// size). Dense layers have one position: the two agree there.
 	Positions string
+	// Input standardises the x the regularizers see (the input options of
+	// the official code's AlignmentBase); the zero value leaves x as it is.
+	Input InputOptions
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
 	// scratch is shared by the regularizers of one binding.
@@ -111,6 +114,31 @@ type Options struct {
 	BScale float64
 	// Positions is "sum" (default) or "mean"; see [Env.Positions].
 	Positions string
+	// Input standardises the regularizers' x; see [InputOptions].
+	Input InputOptions
+}
+
+// InputOptions are the input-standardisation options of the official
+// code's AlignmentBase (Alignments/alignment.py), all off by default there
+// and here. They change the x a regularizer sees (never the layer's own
+// forward pass), in this order:
+//
+//   - Center (center_input): x ← x − mean(x) per sample, the mean taken
+//     over all of the sample's entries (C·H·W for an image);
+//   - Normalize (normalize_input): x ← (x − mean(x)) / ‖x − mean(x)‖ per
+//     sample, so that every sample has unit norm;
+//   - BatchCenter (batch_center_backward_input): the backward projection
+//     Bx uses x − E[x] (the batch mean, per entry) while the forward
+//     projection y = Wx keeps x.
+//
+// With Center or Normalize the forward projection is recomputed as
+// y = W·x on the standardised x. BatchCenter turns the second moment
+// E[xxᵀ] in the gradients of Amp and Sparse into the covariance: activation
+// alignment's update becomes 2α(B − W)·Cov(x), whose largest eigenvalue,
+// and hence the step that stays stable, no longer contains the squared
+// mean of the (non-negative, post-ReLU) inputs.
+type InputOptions struct {
+	Center, Normalize, BatchCenter bool
 }
 
 // Bound is the result of [Apply].
@@ -224,7 +252,7 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	default:
 		return nil, fmt.Errorf("rules: positions %q; valid: %s, %s", opts.Positions, PositionsSum, PositionsMean)
 	}
-	env.BInit, env.BScale, env.Positions = opts.BInit, opts.BScale, opts.Positions
+	env.BInit, env.BScale, env.Positions, env.Input = opts.BInit, opts.BScale, opts.Positions, opts.Input
 	if _, ok := r.(NetworkRule); ok {
 		switch strings.TrimSpace(opts.Layers) {
 		case "", "all", "hidden":
