@@ -36,27 +36,37 @@ func refStandardize(x []float64, n int, in rules.InputOptions) (xf, xb []float64
 			}
 		}
 	}
-	xb = append([]float64(nil), xf...)
+	xb = xf
 	if in.BatchCenter {
-		for j := 0; j < per; j++ {
-			m := 0.0
-			for i := 0; i < n; i++ {
-				m += xf[i*per+j]
-			}
-			m /= float64(n)
-			for i := 0; i < n; i++ {
-				xb[i*per+j] -= m
-			}
-		}
+		xb = refBatchCenter(xf, n)
 	}
 	return xf, xb
+}
+
+// refBatchCenter returns x (n samples) minus its batch mean, entry by
+// entry.
+func refBatchCenter(x []float64, n int) []float64 {
+	per := len(x) / n
+	out := append([]float64(nil), x...)
+	for j := 0; j < per; j++ {
+		m := 0.0
+		for i := 0; i < n; i++ {
+			m += x[i*per+j]
+		}
+		m /= float64(n)
+		for i := 0; i < n; i++ {
+			out[i*per+j] -= m
+		}
+	}
+	return out
 }
 
 // TestInputOptionsMatchFiniteDifferences checks every input option (and
 // all of them together) on every layer geometry and every regularizer:
 // the gradient Update writes equals the finite differences of R computed
 // in float64 with the forward projection y = W·xf and the backward
-// projection B·xb of the reference above, and Loss reports R plus the
+// projection B·xb of the reference above (y centred over the batch with
+// BatchCenterOutput), and Loss reports R plus the
 // official constants on the same inputs.
 func TestInputOptionsMatchFiniteDifferences(t *testing.T) {
 	opts := []struct {
@@ -66,7 +76,8 @@ func TestInputOptionsMatchFiniteDifferences(t *testing.T) {
 		{"center", rules.InputOptions{Center: true}},
 		{"normalize", rules.InputOptions{Normalize: true}},
 		{"batch-center", rules.InputOptions{BatchCenter: true}},
-		{"all", rules.InputOptions{Center: true, Normalize: true, BatchCenter: true}},
+		{"batch-center-output", rules.InputOptions{BatchCenterOutput: true}},
+		{"all", rules.InputOptions{Center: true, Normalize: true, BatchCenter: true, BatchCenterOutput: true}},
 	}
 	for _, o := range opts {
 		for _, lc := range layerCases() {
@@ -92,8 +103,12 @@ func TestInputOptionsMatchFiniteDifferences(t *testing.T) {
 					xf, xb := refStandardize(to64(x.Data), n, o.in)
 					w64 := to64(l.Weight().Value.Data)
 					k := rc.want
+					y0 := op.apply(w64, xf)
+					if o.in.BatchCenterOutput {
+						y0 = refBatchCenter(y0, n)
+					}
 					R := func(bb []float64) float64 {
-						y := op.apply(w64, xf)
+						y := y0
 						bx := op.apply(bb, xb)
 						bty := op.applyT(bb, y)
 						fn := float64(n)
@@ -114,7 +129,7 @@ func TestInputOptionsMatchFiniteDifferences(t *testing.T) {
 					if !(d <= 1e-5*scale) {
 						t.Errorf("max |∇_B R − finite differences| = %g, largest entry %g", d, scale)
 					}
-					y := op.apply(w64, xf)
+					y := y0
 					want := R(b64) + k.Decay*dot64(w64, w64) + k.Sparse*dot64(y, y)/float64(n)
 					got := fb.(rules.Objective).Loss(c, l)
 					if !(math.Abs(got-want) <= 1e-5*(math.Abs(want)+scale)) {

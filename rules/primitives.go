@@ -49,7 +49,7 @@ type regularizer struct {
 // as the largest layer's activations, not their sum.
 type regScratch struct {
 	bx, z, sig, xn, yn tensor.Tensor
-	xs, xb             tensor.Tensor // standardised and batch-centred x
+	xs, xb, yc         tensor.Tensor // standardised and batch-centred x, centred y
 	ones, mean         tensor.Tensor
 }
 
@@ -103,8 +103,12 @@ func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) 
 	} else {
 		y = l.Preactivation(c.E)
 	}
+	if r.in.BatchCenterOutput {
+		r.batchCenter(c.E, &r.s.yc, y)
+		y = &r.s.yc
+	}
 	if r.in.BatchCenter {
-		r.batchCenter(c.E, x)
+		r.batchCenter(c.E, &r.s.xb, x)
 		x = &r.s.xb
 	}
 	return x, y
@@ -128,9 +132,8 @@ func (r *regularizer) standardize(e engine.Backend, x *tensor.Tensor) {
 	}
 }
 
-// batchCenter writes x minus its batch mean (per entry) into r.s.xb.
-func (r *regularizer) batchCenter(e engine.Backend, x *tensor.Tensor) {
-	xb := &r.s.xb
+// batchCenter writes x minus its batch mean (per entry) into xb.
+func (r *regularizer) batchCenter(e engine.Backend, xb, x *tensor.Tensor) {
 	xb.ResizeLike(x)
 	copy(xb.Data, x.Data)
 	per, n := x.RowLen(), x.Shape[0]

@@ -129,16 +129,21 @@ type Options struct {
 //     sample, so that every sample has unit norm;
 //   - BatchCenter (batch_center_backward_input): the backward projection
 //     Bx uses x − E[x] (the batch mean, per entry) while the forward
-//     projection y = Wx keeps x.
+//     projection y = Wx keeps x;
+//   - BatchCenterOutput (batch_center_forward_output): the forward
+//     projection y and the reconstruction By are centred over the batch,
+//     i.e. y ← y − E[y] (the official code centres both after computing
+//     By from the uncentred y; by linearity that is B(y − E[y])).
 //
 // With Center or Normalize the forward projection is recomputed as
 // y = W·x on the standardised x. BatchCenter turns the second moment
 // E[xxᵀ] in the gradients of Amp and Sparse into the covariance: activation
 // alignment's update becomes 2α(B − W)·Cov(x), whose largest eigenvalue,
 // and hence the step that stays stable, no longer contains the squared
-// mean of the (non-negative, post-ReLU) inputs.
+// mean of the (non-negative, post-ReLU) inputs. BatchCenterOutput does the
+// same for the E[yyᵀ] of information alignment's Null term.
 type InputOptions struct {
-	Center, Normalize, BatchCenter bool
+	Center, Normalize, BatchCenter, BatchCenterOutput bool
 }
 
 // Bound is the result of [Apply].

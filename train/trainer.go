@@ -139,7 +139,8 @@ func New(cfg Config) (*Trainer, error) {
 	env := &rules.Env{Rand: tensor.NewRand(seed, streamRule), Seed: seed, WeightDecay: cfg.Optim.WeightDecay}
 	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
 		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions,
-		Input: rules.InputOptions{Center: cfg.Rule.CenterInput, Normalize: cfg.Rule.NormalizeInput, BatchCenter: cfg.Rule.BatchCenterBackwardInput}}, env)
+		Input: rules.InputOptions{Center: cfg.Rule.CenterInput, Normalize: cfg.Rule.NormalizeInput, BatchCenter: cfg.Rule.BatchCenterBackwardInput,
+			BatchCenterOutput: cfg.Rule.BatchCenterForwardOutput}}, env)
 	if err != nil {
 		return nil, fmt.Errorf("%w: rule: %v", ErrConfig, err)
 	}
