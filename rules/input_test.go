@@ -94,6 +94,7 @@ func TestInputOptionsMatchFiniteDifferences(t *testing.T) {
 					l.Forward(c, x)
 					env := newEnv(5)
 					env.Input = o.in
+					env.Positions = rules.PositionsSum // the reference sums over positions
 					fb := bindOne(t, l, rc.rule, rc.settings, env)
 					b := l.Feedback()
 					b.Grad.Fill(float32(math.NaN()))

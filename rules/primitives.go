@@ -60,7 +60,7 @@ func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *reg
 		env.scratch = new(regScratch)
 	}
 	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
-		meanPos: env.Positions == PositionsMean, in: env.Input}
+		meanPos: env.Positions != PositionsSum, in: env.Input}
 }
 
 // norm returns what the data terms are divided by: the batch size, times

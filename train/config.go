@@ -122,9 +122,9 @@ type RuleConfig struct {
 	// BScale multiplies the initial B (default 1).
 	BScale float64 `toml:"b_scale,omitempty" flag:"b-scale" help:"scale of the initial backward weights"`
 	// Positions is how the data terms of a regularizer reduce over a
-	// convolution's output positions: sum (default, the official code) or
-	// mean (their step then does not grow with the image size).
-	Positions string `toml:"positions,omitempty" flag:"positions" help:"reduction of the regularizers' data terms over conv positions: sum (default), mean"`
+	// convolution's output positions: mean (default: their step does not
+	// grow with the image size) or sum (the official code).
+	Positions string `toml:"positions,omitempty" flag:"positions" help:"reduction of the regularizers' data terms over conv positions: mean (default), sum (official code)"`
 	// CenterInput, NormalizeInput, BatchCenterBackwardInput and
 	// BatchCenterForwardOutput are the input and output options of the official code's AlignmentBase (see
 	// rules.InputOptions): per-sample centring, per-sample centring and
