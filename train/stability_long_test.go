@@ -6,8 +6,9 @@ import (
 	"github.com/asymlab/asym/rules"
 )
 
-// TestLongStability: every rule, at its default settings and with the
-// default optimizer, trains CIFAR-style ResNet-8 and ResNet-20 on
+// TestLongStability: every rule, at its default settings (those of asym
+// train --rule NAME: the small-scale coefficients for sa and aa) and with
+// the default optimizer, trains CIFAR-style ResNet-8 and ResNet-20 on
 // Fashion-MNIST for a short budget without diverging and learns above
 // chance, for two seeds. Before the rules averaged their data terms over a
 // convolution's positions by default, activation and information alignment
@@ -36,6 +37,7 @@ func TestLongStability(t *testing.T) {
 					c.Run.Threads = 1
 					c.Run.Seed = seed
 					c.Rule.Name = r
+					c.Rule.Params = RuleDefaults(r) // what asym train --rule r uses
 					s := trainTo(t, c) // fails the test on divergence
 					// Chance is 10%; after 100 steps backprop reaches
 					// ~70% here and the slowest rule (dfa) ~30%.
