@@ -23,6 +23,7 @@ func tiny(kind string) Config {
 	c.Train.Model.Hidden = []int{16}
 	c.Train.Run.Epochs = 2
 	c.Train.Run.Threads = 1
+	c.Train.Data.Batch = 32 // (the default compare trains at 64)
 	c.Train.Data.TrainLimit = 256
 	c.Train.Data.TestLimit = 128
 	c.MetricsPoints = 3
