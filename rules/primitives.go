@@ -151,7 +151,7 @@ func (r *regularizer) batchCenter(e engine.Backend, xb, x *tensor.Tensor) {
 // onesOf returns a slice of n ones.
 func (r *regularizer) onesOf(n int) []float32 {
 	o := &r.s.ones
-	if len(o.Data) != n || (n > 0 && o.Data[0] != 1) {
+	if len(o.Data) != n {
 		o.Resize(n)
 		o.Fill(1)
 	}

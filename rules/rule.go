@@ -150,7 +150,9 @@ type Options struct {
 // alignment's update becomes 2α(B − W)·Cov(x), whose largest eigenvalue,
 // and hence the step that stays stable, no longer contains the squared
 // mean of the (non-negative, post-ReLU) inputs. BatchCenterOutput does the
-// same for the E[yyᵀ] of information alignment's Null term.
+// same for the E[yyᵀ] of information alignment's Null term. Under
+// data-parallel training the batch means are those of each process's shard,
+// as the official code's are those of each GPU tower.
 type InputOptions struct {
 	Center, Normalize, BatchCenter, BatchCenterOutput bool
 }
