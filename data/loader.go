@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -190,15 +191,22 @@ func NewLoader(ds Dataset, cfg Config) (*Loader, error) {
 	if err := cfg.Norm.check(shape[0]); err != nil {
 		return bad("%v", err)
 	}
-	l := &Loader{ds: ds, cfg: cfg, size: tensor.Numel(shape), mean: slices.Clone(cfg.Norm.Mean), std: slices.Clone(cfg.Norm.Std)}
+	size := tensor.Numel(shape)
+	// A batch never holds more samples than the data set: size the
+	// buffers by that, not by BatchSize, which may be huge.
+	rows := max(min(cfg.BatchSize, ds.Len()), 1)
+	if size > 0 && rows > math.MaxInt/size/(cfg.Prefetch+1)/4 {
+		return bad("batch size %d: %d batches of %d samples of %d values do not fit in memory", cfg.BatchSize, cfg.Prefetch+1, rows, size)
+	}
+	l := &Loader{ds: ds, cfg: cfg, size: size, mean: slices.Clone(cfg.Norm.Mean), std: slices.Clone(cfg.Norm.Std)}
 	if a, ok := ds.(Augmenter); ok && !cfg.Augment.NoAugmenter {
 		l.aug = a
 	}
 	l.slots = make([]slot, cfg.Prefetch+1)
 	for i := range l.slots {
 		s := &l.slots[i]
-		s.dims = append([]int{cfg.BatchSize}, shape...)
-		s.b = Batch{X: tensor.New(s.dims...), Labels: make([]int32, cfg.BatchSize), Indices: make([]int, cfg.BatchSize)}
+		s.dims = append([]int{rows}, shape...)
+		s.b = Batch{X: tensor.New(s.dims...), Labels: make([]int32, rows), Indices: make([]int, rows)}
 	}
 	l.work = make([]worker, cfg.Workers)
 	for i := range l.work {
@@ -221,7 +229,16 @@ func (l *Loader) NumBatches() int {
 	if l.cfg.DropLast {
 		return n / b
 	}
-	return (n + b - 1) / b
+	return ceilDiv(n, b)
+}
+
+// ceilDiv returns ⌈n/b⌉ for n ≥ 0, b > 0, without overflow for a huge b.
+func ceilDiv(n, b int) int {
+	q := n / b
+	if n%b != 0 {
+		q++
+	}
+	return q
 }
 
 // Epoch returns the batches of epoch e (≥ 0) from batch index from on
@@ -275,8 +292,7 @@ func (l *Loader) noteSkips(skips []Skip) {
 // shuffled nor augmented, the last batch possibly partial (DropLast does
 // not apply): the iteration for evaluation. Its batches have Epoch 0.
 func (l *Loader) Ordered() iter.Seq2[*Batch, error] {
-	b := l.cfg.BatchSize
-	return l.iterate(0, 0, (l.ds.Len()+b-1)/b, false, false)
+	return l.iterate(0, 0, ceilDiv(l.ds.Len(), l.cfg.BatchSize), false, false)
 }
 
 // iterate yields batches from..nb-1 of epoch e; train selects the training
@@ -365,7 +381,8 @@ func (l *Loader) permutation(e int) []int {
 // fill prepares batch k of epoch e in s, leaving out unreadable samples.
 func (l *Loader) fill(s *slot, w *worker, e, k int, perm []int, train bool) error {
 	bs := l.cfg.BatchSize
-	n := min(bs, l.ds.Len()-k*bs)
+	n := l.ds.Len() - k*bs // k·bs ≤ Len: batch k exists
+	n = min(bs, n)
 	s.dims[0] = n
 	b := &s.b
 	b.X.Resize(s.dims...)

@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -393,5 +394,32 @@ func BenchmarkLoader(b *testing.B) {
 				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "images/s")
 			})
 		}
+	}
+}
+
+// TestLoaderHugeBatch: a batch size far beyond the data set allocates no
+// more than the data set and yields it as one batch, in every mode.
+func TestLoaderHugeBatch(t *testing.T) {
+	ds := randMemory(5, 103, 7, 2, 5, 4)
+	for _, bs := range []int{104, 1e9, math.MaxInt} {
+		for _, cfg := range []Config{{BatchSize: bs}, {BatchSize: bs, Shuffle: true, Seed: 1, Augment: Augment{Pad: 1, FlipH: true}}} {
+			l := mustLoader(t, ds, cfg)
+			if got := cap(l.slots[0].b.X.Data); got != 103*2*5*4 {
+				t.Errorf("batch %d: buffers hold %d values, want those of the 103 samples", bs, got)
+			}
+			if n := l.NumBatches(); n != 1 {
+				t.Errorf("batch %d: %d batches, want 1", bs, n)
+			}
+			for name, seq := range map[string]func(func(*Batch, error) bool){"epoch": l.Epoch(0, 0), "ordered": l.Ordered()} {
+				b := collect(t, seq)
+				if len(b) != 1 || len(b[0].labels) != 103 {
+					t.Errorf("batch %d, %s: %d batches, want one of 103 samples", bs, name, len(b))
+				}
+			}
+		}
+	}
+	l := mustLoader(t, ds, Config{BatchSize: math.MaxInt, DropLast: true})
+	if n := l.NumBatches(); n != 0 {
+		t.Errorf("DropLast with a batch larger than the data set: %d batches, want 0", n)
 	}
 }

@@ -80,7 +80,11 @@ type PoolGeom struct {
 	KH, KW           int
 	StrideH, StrideW int
 	PadH, PadW       int
-	OH, OW           int // set by Init
+	// ExtraH and ExtraW pad the bottom and right edges by that much more
+	// than the top and left (TensorFlow's "SAME" pooling pads 0 before and 1
+	// after an even input for a 3×3/2 window).
+	ExtraH, ExtraW int
+	OH, OW         int // set by Init
 }
 
 // Init validates the geometry, fills in OH and OW (floor mode) and returns
@@ -92,10 +96,11 @@ func (g PoolGeom) Init() PoolGeom {
 	if g.StrideW == 0 {
 		g.StrideW = g.KW
 	}
-	if g.KH <= 0 || g.KW <= 0 || g.StrideH < 0 || g.StrideW < 0 || g.PadH < 0 || g.PadW < 0 || 2*g.PadH > g.KH || 2*g.PadW > g.KW {
+	if g.KH <= 0 || g.KW <= 0 || g.StrideH < 0 || g.StrideW < 0 || g.PadH < 0 || g.PadW < 0 || 2*g.PadH > g.KH || 2*g.PadW > g.KW ||
+		g.ExtraH < 0 || g.ExtraW < 0 || g.PadH+g.ExtraH >= g.KH || g.PadW+g.ExtraW >= g.KW {
 		panic(fmt.Sprintf("engine: pool: bad geometry %+v", g))
 	}
-	spanH, spanW := g.H+2*g.PadH-g.KH, g.W+2*g.PadW-g.KW // checked before dividing, see ConvGeom.Init
+	spanH, spanW := g.H+2*g.PadH+g.ExtraH-g.KH, g.W+2*g.PadW+g.ExtraW-g.KW // checked before dividing, see ConvGeom.Init
 	g.OH = spanH/g.StrideH + 1
 	g.OW = spanW/g.StrideW + 1
 	if spanH < 0 || spanW < 0 {
@@ -173,9 +178,42 @@ type Backend interface {
 	// Mul computes dst = a ⊙ b.
 	Mul(dst, a, b *tensor.Tensor)
 
+	// BatchedMatMul computes c_i = alpha·op(a_i)·op(b_i) + beta·c_i for
+	// batch products of contiguous row-major matrices stored one after
+	// another (as MatMul for each i).
+	BatchedMatMul(transA, transB bool, batch, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)
+	// Softmax computes softmax over the last dimension of x (…, T, S); with
+	// causal (T = S) entries above the diagonal get probability 0.
+	Softmax(y, x *tensor.Tensor, causal bool)
+	// SoftmaxGrad computes dx = y ⊙ (dy − Σ dy⊙y) over the last dimension.
+	SoftmaxGrad(dx, dy, y *tensor.Tensor)
+	// LayerNorm normalises x over its last dimension D with per-vector
+	// statistics, y = γ⊙x̂ + β, writing each vector's mean and
+	// 1/√(var+eps).
+	LayerNorm(y, x *tensor.Tensor, gamma, beta, mean, invStd []float32, eps float32)
+	// LayerNormGrad computes dx (nil to skip), dγ and dβ (overwritten) of
+	// LayerNorm from dy, x and the saved statistics.
+	LayerNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *tensor.Tensor, gamma, mean, invStd []float32)
+	// SwapAxes copies src viewed as (a, b, c, d) into dst as (a, c, b, d).
+	SwapAxes(dst, src *tensor.Tensor, a, b, c, d int)
+	// Embedding writes row ids[r] of table (rows of width d) into row r of
+	// y (len(ids)·d elements); ids are float32 integers.
+	Embedding(y *tensor.Tensor, table []float32, d int, ids []float32)
+	// EmbeddingGrad computes dtable = beta·dtable + Σ_r e_{ids[r]} ⊗ dy_r.
+	EmbeddingGrad(dtable []float32, d int, ids, dy []float32, beta float32)
+	// GELU computes y = x·Φ(x) (exact, erf-based).
+	GELU(y, x *tensor.Tensor)
+	// GELUGrad computes dx = dy·(Φ(x) + x·φ(x)).
+	GELUGrad(dx, dy, x *tensor.Tensor)
+
 	// SoftmaxCrossEntropy computes the mean cross-entropy of softmax(logits)
 	// against labels smoothed by eps, writes its gradient with respect to the
 	// logits into dlogits (nil to skip) and returns the loss and the number
 	// of correct arg-max predictions.
 	SoftmaxCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, eps float32) (loss float64, correct int)
+	// TokenCrossEntropy is SoftmaxCrossEntropy over the last dimension of
+	// logits (N, …, K) with one label per position, averaged over the
+	// positions whose label is not ignore (they get a zero gradient); it
+	// also returns the number of positions counted.
+	TokenCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, ignore int32, eps float32) (loss float64, correct, count int)
 }

@@ -17,6 +17,7 @@ type CPU struct {
 	offs    []int32     // tap shifts of the direct convolution
 	phase   []phaseTaps // taps of each phase of a strided input gradient
 	plan    extPlan     // layout of the direct convolution in progress
+	lnAcc   []float64   // LayerNorm parameter-gradient sums
 }
 
 // workerScratch is the reusable memory of one worker.

@@ -136,7 +136,57 @@ func (c *CPU) SoftmaxCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32
 	if logits.Rank() != 2 || logits.Shape[0] != len(labels) {
 		panic(fmt.Sprintf("engine: SoftmaxCrossEntropy: logits %v with %d labels", logits.Shape, len(labels)))
 	}
-	N, K := logits.Shape[0], logits.Shape[1]
+	for _, y := range labels {
+		if y < 0 || int(y) >= logits.Shape[1] {
+			panic(fmt.Sprintf("engine: SoftmaxCrossEntropy: label %d outside [0, %d)", y, logits.Shape[1]))
+		}
+	}
+	loss, correct := softmaxCE(dlogits, logits, labels, len(labels), logits.Shape[1], -1, eps)
+	return loss / float64(len(labels)), correct
+}
+
+// TokenCrossEntropy computes the mean cross-entropy of softmax over the
+// last dimension of logits (N, …, K) against one label per position
+// (len(labels) = N·…), skipping positions labelled ignore: they get a zero
+// gradient and are not counted. It writes the gradient of the mean into
+// dlogits (nil to skip) and returns the mean loss, the number of correct
+// arg-max predictions and the number of counted positions (the loss is 0
+// when none is counted).
+func (c *CPU) TokenCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, ignore int32, eps float32) (float64, int, int) {
+	if logits.Rank() < 2 {
+		panic(fmt.Sprintf("engine: TokenCrossEntropy: logits %v", logits.Shape))
+	}
+	K := logits.Shape[logits.Rank()-1]
+	if len(logits.Data) != len(labels)*K {
+		panic(fmt.Sprintf("engine: TokenCrossEntropy: logits %v with %d labels", logits.Shape, len(labels)))
+	}
+	count := 0
+	for _, y := range labels {
+		if y == ignore {
+			continue
+		}
+		if y < 0 || int(y) >= K {
+			panic(fmt.Sprintf("engine: TokenCrossEntropy: label %d outside [0, %d)", y, K))
+		}
+		count++
+	}
+	if count == 0 {
+		if dlogits != nil {
+			dlogits.ResizeLike(logits)
+			clear(dlogits.Data)
+		}
+		return 0, 0, 0
+	}
+	loss, correct := softmaxCE(dlogits, logits, labels, count, K, ignore, eps)
+	return loss / float64(count), correct, count
+}
+
+// softmaxCE is the row loop of the cross-entropy kernels: it returns the
+// summed loss of the rows whose label is not ignore (−1 never occurs as a
+// label of SoftmaxCrossEntropy) and writes their gradient divided by
+// denom; ignored rows get a zero gradient.
+func softmaxCE(dlogits, logits *tensor.Tensor, labels []int32, denom, K int, ignore int32, eps float32) (float64, int) {
+	N := len(labels)
 	if dlogits != nil {
 		dlogits.ResizeLike(logits)
 	}
@@ -146,10 +196,13 @@ func (c *CPU) SoftmaxCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32
 	on := 1 - float64(eps) + off
 	for n := 0; n < N; n++ {
 		row := logits.Data[n*K : (n+1)*K]
-		y := int(labels[n])
-		if y < 0 || y >= K {
-			panic(fmt.Sprintf("engine: SoftmaxCrossEntropy: label %d outside [0, %d)", y, K))
+		if labels[n] == ignore {
+			if dlogits != nil {
+				clear(dlogits.Data[n*K : (n+1)*K])
+			}
+			continue
 		}
+		y := int(labels[n])
 		mx := row[0]
 		arg := 0
 		for k, v := range row {
@@ -175,9 +228,39 @@ func (c *CPU) SoftmaxCrossEntropy(dlogits, logits *tensor.Tensor, labels []int32
 			}
 			if dlogits != nil {
 				p := math.Exp(float64(v) - lse)
-				dlogits.Data[n*K+k] = float32((p - q) / float64(N))
+				dlogits.Data[n*K+k] = float32((p - q) / float64(denom))
 			}
 		}
 	}
-	return loss / float64(N), correct
+	return loss, correct
+}
+
+// TopKCorrect returns the number of rows of logits (N×K) whose label is
+// among the k largest logits: the label's logit is exceeded by fewer than
+// k others (ties counted in the label's favour, as tf.nn.in_top_k does).
+// A row with a NaN logit for its label is not correct. It panics on
+// mismatched shapes or k < 1.
+func TopKCorrect(logits *tensor.Tensor, labels []int32, k int) int {
+	if logits.Rank() != 2 || logits.Shape[0] != len(labels) || k < 1 {
+		panic(fmt.Sprintf("engine: TopKCorrect: logits %v with %d labels, k = %d", logits.Shape, len(labels), k))
+	}
+	K := logits.Shape[1]
+	n := 0
+	for i, lab := range labels {
+		row := logits.Data[i*K : (i+1)*K]
+		v := row[lab]
+		if v != v {
+			continue
+		}
+		above := 0
+		for _, x := range row {
+			if x > v {
+				above++
+			}
+		}
+		if above < k {
+			n++
+		}
+	}
+	return n
 }

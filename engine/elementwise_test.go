@@ -249,3 +249,18 @@ func TestAddReLU(t *testing.T) {
 		}
 	})
 }
+
+func TestTopKCorrect(t *testing.T) {
+	logits := tensor.FromData([]float32{
+		0.1, 0.5, 0.2, 0.9, // label 3: top-1
+		0.1, 0.5, 0.2, 0.9, // label 1: second
+		0.1, 0.5, 0.2, 0.9, // label 0: last
+		1, 1, 1, 1, // label 2: tied with all, counts
+	}, 4, 4)
+	labels := []int32{3, 1, 0, 2}
+	for _, tc := range []struct{ k, want int }{{1, 2}, {2, 3}, {3, 3}, {4, 4}, {10, 4}} {
+		if got := engine.TopKCorrect(logits, labels, tc.k); got != tc.want {
+			t.Errorf("top-%d: %d correct, want %d", tc.k, got, tc.want)
+		}
+	}
+}

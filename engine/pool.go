@@ -30,7 +30,7 @@ func (c *CPU) MaxPool2d(y *tensor.Tensor, idx *[]int32, x *tensor.Tensor, g *Poo
 	ix := *idx
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	planes := g.N * g.C
-	if g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0 {
+	if g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0 && g.ExtraH == 0 && g.ExtraW == 0 {
 		c.parallel(planes, max(1, minPlaneWork/max(hw, 1)), func(_, lo, hi int) {
 			for p := lo; p < hi; p++ {
 				maxPool2x2(y.Data[p*ohw:(p+1)*ohw], ix[p*ohw:(p+1)*ohw], x.Data[p*hw:(p+1)*hw], p*hw, g)

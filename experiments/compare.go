@@ -3,9 +3,12 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/asymlab/asym/report"
+	"github.com/asymlab/asym/rules"
+	"github.com/asymlab/asym/train"
 )
 
 func planCompare(cfg Config) ([]Job, error) {
@@ -37,16 +40,55 @@ func planCompare(cfg Config) ([]Job, error) {
 func weightAngle(p report.AlignPoint) float64   { return p.WeightAngle }
 func endToEndAngle(p report.AlignPoint) float64 { return p.EndToEndAngle }
 
-// compareTable summarises results per (model, rule).
+// compareTable summarises results per (model, rule): final and best test
+// accuracy, the gap to backprop on the same model, the rule's settings
+// that differ from its defaults, train loss, angles and time. Rows are
+// sorted by final accuracy, best first, within each model. A rule without
+// backward weights (direct feedback alignment) shows "no B" where the
+// metrics of B would be.
 func compareTable(title string, results []Result) *report.Table {
-	t := &report.Table{Title: title, Columns: []string{"model", "rule", "test acc (%)", "best test acc (%)", "train loss",
+	t := &report.Table{Title: title, Columns: []string{"model", "rule", "settings", "test acc (%)", "gap to bp (points)", "top-5 (%)", "best test acc (%)", "train loss",
 		"weight angle (°)", "end-to-end angle (°)", "time (s)"},
-		Note: "Mean ± std over seeds. Angles: mean over the layers the rule is bound to, at the last logged step; end-to-end angle: between the weight update under the rule and under exact backprop on the same batch."}
+		Note: "Mean ± std over seeds, sorted by test acc. test acc: after the last epoch; top-5: top-5 accuracy after the last epoch; best test acc: the best epoch. gap to bp: backprop's test acc − the rule's, on the same model (positive: behind backprop). settings: the rule's coefficients that differ from its defaults (asym rules NAME lists them). Angles: mean over the layers the rule is bound to, at the last logged step; end-to-end angle: between the weight update under the rule and under exact backprop on the same batch; no B: the rule has no backward weights."}
 	keys, groups := groupBy(results, func(r Result) string { return r.Job.Model + "\x00" + r.Job.Rule })
+	accOf := map[string]report.Stat{}
+	modelOrder := map[string]int{}
 	for _, k := range keys {
 		g := groups[k]
-		t.Add(report.Text(g[0].Job.Model), report.Text(g[0].Job.Rule),
-			report.Values(fieldsOf(g, Result.Acc), 2),
+		accOf[k] = report.Summarize(fieldsOf(g, Result.Acc))
+		if _, ok := modelOrder[g[0].Job.Model]; !ok {
+			modelOrder[g[0].Job.Model] = len(modelOrder)
+		}
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		mi, mj := modelOrder[groups[keys[i]][0].Job.Model], modelOrder[groups[keys[j]][0].Job.Model]
+		if mi != mj {
+			return mi < mj
+		}
+		return sortAcc(accOf[keys[i]]) > sortAcc(accOf[keys[j]])
+	})
+	for _, k := range keys {
+		g := groups[k]
+		model := g[0].Job.Model
+		gap := report.Stub("–")
+		if bp, ok := accOf[model+"\x00bp"]; ok && g[0].Job.Rule != "bp" {
+			gap = report.MeanStd(gapStat(bp, accOf[k]), 2)
+		}
+		angle := func(get func(report.AlignPoint) float64, needsB bool) report.Cell {
+			if needsB && g[0].Run.NoB() {
+				return report.Stub("no B")
+			}
+			return report.Values(fieldsOf(g, func(r Result) float64 { return lastMean(r.Run, get) }), 1)
+		}
+		t.Add(report.Text(model), report.Text(g[0].Job.Rule), report.Text(nonDefaultSettings(g[0].Job.Cfg)),
+			report.MeanStd(accOf[k], 2),
+			gap,
+			report.Values(fieldsOf(g, func(r Result) float64 {
+				if r.Summary == nil {
+					return math.NaN()
+				}
+				return 100 * r.Summary.TestTop5
+			}), 2),
 			report.Values(fieldsOf(g, bestAcc), 2),
 			report.Values(fieldsOf(g, func(r Result) float64 {
 				if r.Summary == nil {
@@ -54,8 +96,8 @@ func compareTable(title string, results []Result) *report.Table {
 				}
 				return r.Summary.TrainLoss
 			}), 4),
-			report.Values(fieldsOf(g, func(r Result) float64 { return lastMean(r.Run, weightAngle) }), 1),
-			report.Values(fieldsOf(g, func(r Result) float64 { return lastMean(r.Run, endToEndAngle) }), 1),
+			angle(weightAngle, true),
+			angle(endToEndAngle, false),
 			report.Values(fieldsOf(g, func(r Result) float64 {
 				if r.Summary == nil {
 					return math.NaN()
@@ -64,6 +106,44 @@ func compareTable(title string, results []Result) *report.Table {
 			}), 1))
 	}
 	return t
+}
+
+// sortAcc is the accuracy a row is sorted by: rows whose every run
+// diverged go last.
+func sortAcc(s report.Stat) float64 {
+	if s.N == 0 {
+		return math.Inf(-1)
+	}
+	return s.Mean
+}
+
+// gapStat returns bp − rule with the standard deviations combined in
+// quadrature (as [report.Gap]).
+func gapStat(bp, rule report.Stat) report.Stat {
+	return report.Stat{Mean: bp.Mean - rule.Mean, Std: math.Hypot(bp.Std, rule.Std), N: min(bp.N, rule.N), Bad: rule.Bad}
+}
+
+// nonDefaultSettings lists a run's rule settings that differ from the
+// rule's registered defaults ("alpha=0.05 beta=0.1"), or "defaults".
+func nonDefaultSettings(c train.Config) string {
+	info, ok := rules.Lookup(c.Rule.Name)
+	if !ok {
+		return settingString(c.Rule.Params)
+	}
+	full, err := info.Resolve(c.Rule.Params)
+	if err != nil {
+		return settingString(c.Rule.Params)
+	}
+	diff := map[string]float64{}
+	for _, st := range info.Settings {
+		if full[st.Name] != st.Default {
+			diff[st.Name] = full[st.Name]
+		}
+	}
+	if len(diff) == 0 {
+		return "defaults"
+	}
+	return settingString(diff)
 }
 
 func reportCompare(cfg Config, results []Result) (*report.Report, error) {
@@ -87,10 +167,12 @@ func addCurves(rep *report.Report, runs []report.Run) error {
 	} else if !isNoData(err) {
 		return err
 	}
-	if f, err := report.AlignmentCurves(runs); err == nil {
-		rep.Figures = append(rep.Figures, f)
-	} else if !isNoData(err) {
-		return err
+	for _, fig := range []func([]report.Run) (*report.Figure, error){report.AlignmentCurves, report.AlignmentByLayer, report.Regularizers} {
+		if f, err := fig(runs); err == nil {
+			rep.Figures = append(rep.Figures, f)
+		} else if !isNoData(err) {
+			return err
+		}
 	}
 	return nil
 }

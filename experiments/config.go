@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/asymlab/asym/internal/tomlx"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/train"
@@ -81,12 +82,7 @@ type Config struct {
 // settings, two seeds, 20 epochs. A compare instead trains a CIFAR-style
 // ResNet-8 (see [CompareDefault]).
 func Default(kind string) Config {
-	t := train.Default()
-	// Batch normalisation after every hidden layer keeps every rule stable
-	// at one learning rate (without it, feedback-alignment-like rules let
-	// the hidden weights grow until some diverge; the paper's ResNets have
-	// batch norm too).
-	t.Model.BatchNorm = true
+	t := train.Default() // with batch norm, which keeps every rule stable
 	t.Run.Epochs = 20
 	t.Run.Threads = 0
 	c := Config{Kind: kind, Rules: []string{"all"}, Models: []string{"mlp"}, Seeds: []uint64{1, 2}, MetricsPoints: 20,
@@ -148,7 +144,7 @@ func SmallScaleParams() map[string]map[string]float64 { return train.SmallScaleP
 func Decode(r io.Reader, name string, base Config) (Config, error) {
 	c := base
 	c.Params = nil // a [params] table replaces the defaults, it does not merge into them
-	md, err := toml.NewDecoder(r).Decode(&c)
+	md, err := tomlx.Decode(r, &c)
 	if err != nil {
 		return base, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
 	}

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/asymlab/asym/provenance"
 	"github.com/asymlab/asym/report"
 	"github.com/asymlab/asym/train"
 )
@@ -28,6 +30,12 @@ type Outcome struct {
 // experiment already, its saved configuration must equal cfg (continue an
 // interrupted experiment with the same settings, or use a new directory).
 func Run(ctx context.Context, cfg Config, dir string, log io.Writer) (*Outcome, error) {
+	return RunMonitored(ctx, cfg, dir, &Monitor{W: log})
+}
+
+// RunMonitored is [Run] reporting its progress to m (see [Monitor]).
+func RunMonitored(ctx context.Context, cfg Config, dir string, m *Monitor) (*Outcome, error) {
+	log := m.W
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -50,7 +58,7 @@ func Run(ctx context.Context, cfg Config, dir string, log io.Writer) (*Outcome, 
 	if log != nil {
 		fmt.Fprintf(log, "%s: %d runs in %s\n", cfg.Kind, len(jobs), dir)
 	}
-	results, err := Execute(ctx, dir, jobs, log)
+	results, err := ExecuteMonitored(ctx, dir, jobs, m)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +117,9 @@ func Build(cfg Config, results []Result) (*report.Report, error) {
 		report.KV{Key: "seeds", Value: fmt.Sprint(cfg.Seeds)},
 		report.KV{Key: "runs", Value: fmt.Sprint(len(results))})
 	rep.ConfigText = cfg.String()
+	for _, p := range provenance.Collect(cfg.Train.Run.Threads, time.Now()).Pairs() {
+		rep.Provenance = append(rep.Provenance, report.KV{Key: p[0], Value: p[1]})
+	}
 	return rep, nil
 }
 

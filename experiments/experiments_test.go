@@ -62,11 +62,11 @@ func checkReport(t *testing.T, dir string, want ...string) {
 
 func TestCompareRunsResumesAndReports(t *testing.T) {
 	c := tiny(KindCompare)
-	c.Rules = []string{"bp", "fa", "sa"}
+	c.Rules = []string{"bp", "fa", "sa", "dfa"}
 	dir := t.TempDir()
 	out, log := mustRun(t, c, dir)
-	if len(out.Results) != 3 || strings.Count(log, "(ran in") != 3 {
-		t.Fatalf("want 3 runs:\n%s", log)
+	if len(out.Results) != 4 || strings.Count(log, "(ran in") != 4 {
+		t.Fatalf("want 4 runs:\n%s", log)
 	}
 	for _, r := range out.Results {
 		if r.Summary == nil || r.Summary.TestAcc <= 0.2 {
@@ -76,15 +76,19 @@ func TestCompareRunsResumesAndReports(t *testing.T) {
 			t.Errorf("%s: %d align points, %d epochs", r.Job.ID, len(r.Run.Align), len(r.Run.Epochs))
 		}
 	}
-	checkReport(t, dir, "| mlp | sa |", "end-to-end angle")
+	checkReport(t, dir, "| mlp | sa | alpha=0.05 beta=0.1 |", "end-to-end angle", "gap to bp", "no B",
+		"Provenance:", "**command**", "**commit**", "**date**", "**BLAS**", "**threads**: 1", "**CPU**")
 
-	// Running again skips every finished run and gives the same table.
+	// Running again skips every finished run and gives the same table
+	// (the provenance, with its date, is that of the new report).
 	before, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
 	_, log = mustRun(t, c, dir)
-	if strings.Count(log, "done earlier") != 3 {
+	if strings.Count(log, "done earlier") != 4 {
 		t.Errorf("finished runs were not skipped:\n%s", log)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
+	before, _, _ = bytes.Cut(before, []byte("\nProvenance:"))
+	after, _, _ = bytes.Cut(after, []byte("\nProvenance:"))
 	if !bytes.Equal(before, after) {
 		t.Error("the report changed on a rerun")
 	}
@@ -214,6 +218,12 @@ func TestConfigValidation(t *testing.T) {
 			c.Kind, c.Rules, c.Grid = KindSweep, []string{"sa"}, map[string]map[string][]float64{"sa": {"gamma": {1}}}
 		},
 		"source": func(c *Config) { c.Kind, c.Source = KindTransfer, "" },
+		"grid training key": func(c *Config) {
+			c.Kind, c.Rules, c.Grid = KindSweep, []string{"sa"}, map[string]map[string][]float64{"sa": {"model.arch": {1}}}
+		},
+		"grid integer key": func(c *Config) {
+			c.Kind, c.Rules, c.Grid = KindSweep, []string{"sa"}, map[string]map[string][]float64{"sa": {"data.batch": {16.5}}}
+		},
 	}
 	for name, mut := range cases {
 		c := Default(KindCompare)
@@ -301,5 +311,36 @@ func TestCompareDefault(t *testing.T) {
 		if j.Rule == "aa" && !maps.Equal(j.Cfg.Rule.Params, want["aa"]) {
 			t.Errorf("%s: params %v, want %v", j.ID, j.Cfg.Rule.Params, want["aa"])
 		}
+	}
+}
+
+// TestDecodeMalformed: inputs that made the TOML library panic (v1.6.0)
+// give a config error.
+func TestDecodeMalformed(t *testing.T) {
+	for _, s := range []string{`"\`, `kind = "\`, "\"\r\n"} {
+		if _, err := Decode(strings.NewReader(s), "bad.toml", Default(KindCompare)); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "line ") {
+			t.Errorf("%q: %v, want a config error with the line", s, err)
+		}
+	}
+}
+
+// TestSweepTrainingKeys: a sweep varies any numeric key of the training
+// config (and optim.b_lr, the short name of optim.feedback.lr).
+func TestSweepTrainingKeys(t *testing.T) {
+	c := Default(KindSweep)
+	c.Rules = []string{"sa"}
+	c.Grid = map[string]map[string][]float64{"sa": {"data.batch": {16, 64}, "optim.b_lr": {0.01}, "alpha": {0.1}}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := c.Train
+	apply(&cfg, "data.batch", 16)
+	apply(&cfg, "optim.b_lr", 0.01)
+	apply(&cfg, "alpha", 0.1)
+	if cfg.Data.Batch != 16 || cfg.Optim.Feedback == nil || *cfg.Optim.Feedback.LR != 0.01 || cfg.Rule.Params["alpha"] != 0.1 {
+		t.Errorf("applied: batch %d, feedback %+v, params %v", cfg.Data.Batch, cfg.Optim.Feedback, cfg.Rule.Params)
+	}
+	if c.Train.Data.Batch == 16 || c.Train.Optim.Feedback != nil || c.Train.Rule.Params != nil {
+		t.Error("apply changed the base config")
 	}
 }

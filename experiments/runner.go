@@ -40,7 +40,9 @@ type Result struct {
 	Job Job
 	// Summary is the run's summary (nil if it diverged).
 	Summary *train.Summary
-	// Diverged is set when the run stopped on a NaN or Inf; Err says where.
+	// Diverged is set when the run diverged (a NaN or Inf, an exploding
+	// loss or an accuracy back at chance; see train.LossExplosion); Err
+	// says where.
 	Diverged bool
 	Err      string
 	// Run holds the logged metrics.
@@ -62,26 +64,32 @@ const divergedFile = "diverged.json"
 // job order. A run that diverges is recorded and does not stop the
 // experiment; an interruption (ctx) stops it with train.ErrInterrupted.
 func Execute(ctx context.Context, dir string, jobs []Job, log io.Writer) ([]Result, error) {
+	return ExecuteMonitored(ctx, dir, jobs, &Monitor{W: log})
+}
+
+// ExecuteMonitored is [Execute] reporting to m: a line per job with the
+// estimated time left, and a live status line during each run when
+// m.Live.
+func ExecuteMonitored(ctx context.Context, dir string, jobs []Job, m *Monitor) ([]Result, error) {
 	out := make([]Result, 0, len(jobs))
+	m.begin(jobs)
 	for i, j := range jobs {
 		jdir := filepath.Join(dir, "runs", filepath.FromSlash(j.ID))
-		r, status, err := runJob(ctx, jdir, j, log)
+		m.start(i, j)
+		r, status, err := runJob(ctx, jdir, j, m.W, m)
 		if err != nil {
+			m.clearLine()
 			return out, fmt.Errorf("run %s: %w", j.ID, err)
 		}
-		if log != nil {
-			what := fmt.Sprintf("test %.2f%%", r.Acc())
-			if r.Diverged {
-				what = "diverged"
-			}
-			fmt.Fprintf(log, "[%d/%d] %s: %s (%s)\n", i+1, len(jobs), j.ID, what, status)
-		}
+		m.finish(i, r, status, status != "done earlier")
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-func runJob(ctx context.Context, jdir string, j Job, log io.Writer) (Result, string, error) {
+// runJob runs (or reads the result of) one job, reporting its progress
+// to rep and its notes to log.
+func runJob(ctx context.Context, jdir string, j Job, log io.Writer, rep train.Reporter) (Result, string, error) {
 	res := Result{Job: j}
 	status := "done earlier"
 	sumPath := filepath.Join(jdir, "summary.json")
@@ -138,6 +146,7 @@ func runJob(ctx context.Context, jdir string, j Job, log io.Writer) (Result, str
 			status = "ran"
 		}
 		t.Log = log
+		t.Reporter = rep
 		s, err := t.Run(ctx, jdir)
 		switch {
 		case errors.Is(err, train.ErrDiverged):
@@ -222,7 +231,7 @@ func addSeriesRows(t *report.Table, series []report.Series, xs []float64) {
 	for _, s := range series {
 		row := []report.Cell{report.Text(s.Label)}
 		for _, x := range xs {
-			c := report.Text("–")
+			c := report.Stub("–")
 			for _, p := range s.Points {
 				if p.X == x {
 					c = report.MeanStd(p.Stat, 2)

@@ -40,6 +40,10 @@ type Layer struct {
 	// HasRegularizer reports whether the layer's feedback has a
 	// regularizer.
 	HasRegularizer bool
+	// NoB reports that the rule has no backward weights (see
+	// [rules.Info].NoB): WeightAngle, NormRatio, ProjectionAngle and
+	// GradientAngle are then NaN, not the 0° and 1 of B ≡ W.
+	NoB bool
 }
 
 // Snapshot is the set of per-layer metrics at one training step.
@@ -109,6 +113,10 @@ func (k *Collector) Collect(c *nn.Ctx, net *nn.Network, bound *rules.Bound, dlog
 			bw[l] = bound.Feedbacks[i]
 		}
 	}
+	noB := false
+	if info, ok := rules.Lookup(s.Rule); ok && s.Rule != "" {
+		noB = info.NoB
+	}
 	ws := net.WeightLayers()
 	s.Layers = make([]Layer, len(ws))
 	// Layer-local metrics and regularizers first: the exact pass below
@@ -119,6 +127,10 @@ func (k *Collector) Collect(c *nn.Ctx, net *nn.Network, bound *rules.Bound, dlog
 		m.Bound = ok
 		if o, isObj := fb.(rules.Objective); ok && isObj {
 			m.Regularizer, m.HasRegularizer = o.Loss(c, l), true
+		}
+		if noB {
+			m.NoB = true
+			m.WeightAngle, m.NormRatio, m.ProjectionAngle, m.GradientAngle = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 		}
 		s.Layers[i] = m
 	}
@@ -183,6 +195,7 @@ func (s Snapshot) Mean() Layer {
 	var reg float64
 	for _, l := range s.Layers {
 		out.Bound = out.Bound || l.Bound
+		out.NoB = out.NoB || l.NoB
 		if l.HasRegularizer {
 			out.HasRegularizer = true
 			reg += l.Regularizer

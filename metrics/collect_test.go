@@ -135,6 +135,8 @@ var tinyModels = map[string]models.Spec{
 	"mlp":     {Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 	"convnet": {Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 	"resnet8": {Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+	"gpt":     {Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 1, MLP: 12},
+	"vit":     {Arch: "vit", In: []int{1, 8, 8}, Classes: 3, Dim: 8, Heads: 2, Depth: 1, MLP: 12, Patch: 4},
 }
 
 // setup builds a tiny model, binds the rule and runs one training forward
@@ -159,16 +161,10 @@ func setup(t *testing.T, model, rule string, opts rules.Options) (*nn.Network, *
 		t.Fatal(err)
 	}
 	c := trainCtx()
-	rng := rand.New(rand.NewPCG(9, 9))
-	x := tensor.New(append([]int{6}, net.In...)...)
-	tensor.FillNormal(x, rng, 1)
-	labels := make([]int32, 6)
-	for i := range labels {
-		labels[i] = int32(rng.IntN(net.Classes))
-	}
+	x, labels := ruletest.Batch(rand.New(rand.NewPCG(9, 9)), net, 6)
 	logits := net.Forward(c, x)
 	dl := tensor.New(1)
-	c.E.SoftmaxCrossEntropy(dl, logits, labels, 0)
+	net.Head.Loss(c.E, dl, logits, labels, 0)
 	net.Backward(c, dl)
 	return net, b, c, dl
 }
@@ -176,7 +172,7 @@ func setup(t *testing.T, model, rule string, opts rules.Options) (*nn.Network, *
 // Exact backprop, and FA with B started as a copy of W, give exactly 0°
 // everywhere and a norm ratio of exactly 1.
 func TestCollectSymmetricIsZero(t *testing.T) {
-	for _, model := range []string{"mlp", "convnet", "resnet8"} {
+	for _, model := range []string{"mlp", "convnet", "resnet8", "gpt", "vit"} {
 		for _, tc := range []struct {
 			rule string
 			opts rules.Options
@@ -191,9 +187,12 @@ func TestCollectSymmetricIsZero(t *testing.T) {
 				if s.Rule != tc.rule || s.Step != 7 || len(s.Layers) != len(net.WeightLayers()) {
 					t.Fatalf("snapshot rule %q step %d with %d layers, want %s, 7, %d", s.Rule, s.Step, len(s.Layers), tc.rule, len(net.WeightLayers()))
 				}
-				for _, l := range s.Layers {
-					if !l.Bound || l.WeightAngle != 0 || l.NormRatio != 1 || l.ProjectionAngle != 0 || l.GradientAngle != 0 || l.EndToEndAngle != 0 {
-						t.Errorf("%+v, want bound with every angle exactly 0 and ratio 1", l)
+				for i, l := range s.Layers {
+					// Embedding tables are bound only when named (their B
+					// changes no gradient); they keep B ≡ W.
+					_, lookup := net.WeightLayers()[i].(nn.Lookup)
+					if l.Bound == lookup || l.WeightAngle != 0 || l.NormRatio != 1 || l.ProjectionAngle != 0 || l.GradientAngle != 0 || l.EndToEndAngle != 0 {
+						t.Errorf("%+v, want bound (unless a lookup) with every angle exactly 0 and ratio 1", l)
 					}
 				}
 			})
@@ -262,8 +261,10 @@ func TestCollectUnboundLayer(t *testing.T) {
 	}
 }
 
-// Direct feedback alignment keeps B ≡ W (local angles 0) but its hidden
-// updates differ from backprop's; the output layer's is exact.
+// Direct feedback alignment has no backward weights (it keeps B ≡ W but
+// sends no error through it): the metrics of B are NaN and NoB is set, so
+// that reports show "no B" rather than a perfect 0°. Its hidden updates
+// differ from backprop's; the output layer's is exact.
 func TestCollectDFA(t *testing.T) {
 	for _, model := range []string{"mlp", "resnet8"} {
 		t.Run(model, func(t *testing.T) {
@@ -274,8 +275,8 @@ func TestCollectDFA(t *testing.T) {
 			last := len(s.Layers) - 1
 			hiddenOff := 0
 			for i, l := range s.Layers {
-				if l.WeightAngle != 0 || l.GradientAngle != 0 || l.ProjectionAngle != 0 {
-					t.Errorf("%s: local angles %+v, want 0 (B ≡ W)", l.Name, l)
+				if !l.NoB || !math.IsNaN(l.WeightAngle) || !math.IsNaN(l.GradientAngle) || !math.IsNaN(l.ProjectionAngle) || !math.IsNaN(l.NormRatio) {
+					t.Errorf("%s: %+v, want NoB and NaN metrics of B", l.Name, l)
 				}
 				switch {
 				case i == last && l.EndToEndAngle != 0:
@@ -331,12 +332,27 @@ func TestCollectEveryRule(t *testing.T) {
 				s := k.Collect(c, net, b, dl)
 				sameGrads(t, net, before)
 				sum, hasReg := 0.0, false
+				info, _ := rules.Lookup(rule)
 				for _, l := range s.Layers {
+					if l.NoB != info.NoB {
+						t.Errorf("%s: NoB = %v, the rule's info says %v", l.Name, l.NoB, info.NoB)
+					}
 					for name, v := range map[string]float64{"weight": l.WeightAngle, "projection": l.ProjectionAngle,
 						"gradient": l.GradientAngle, "end-to-end": l.EndToEndAngle} {
+						if info.NoB && name != "end-to-end" {
+							// A rule without B (dfa) has no metrics of B:
+							// NaN, not the 0° of B ≡ W.
+							if !math.IsNaN(v) {
+								t.Errorf("%s: %s angle %v for a rule without B, want NaN", l.Name, name, v)
+							}
+							continue
+						}
 						if !(v >= 0 && v <= 180) {
 							t.Errorf("%s: %s angle %v not in [0, 180]", l.Name, name, v)
 						}
+					}
+					if info.NoB && !math.IsNaN(l.NormRatio) {
+						t.Errorf("%s: norm ratio %v for a rule without B, want NaN", l.Name, l.NormRatio)
 					}
 					if l.HasRegularizer {
 						sum += l.Regularizer
@@ -358,8 +374,9 @@ func TestCollectEveryRule(t *testing.T) {
 				again := k.Collect(c, net, b, dl)
 				for i, l := range again.Layers {
 					p := s.Layers[i]
-					if l.WeightAngle != p.WeightAngle || l.NormRatio != p.NormRatio || l.ProjectionAngle != p.ProjectionAngle ||
-						l.EndToEndAngle != p.EndToEndAngle {
+					same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+					if !same(l.WeightAngle, p.WeightAngle) || !same(l.NormRatio, p.NormRatio) || !same(l.ProjectionAngle, p.ProjectionAngle) ||
+						!same(l.EndToEndAngle, p.EndToEndAngle) {
 						t.Errorf("%s: second Collect %+v, first %+v", l.Name, l, p)
 					}
 				}

@@ -66,6 +66,9 @@ type Line struct {
 	EndToEndAngle   Num `json:"end_to_end_angle"`
 	// Regularizer is nil when the layer's rule has no regularizer.
 	Regularizer *Num `json:"regularizer,omitempty"`
+	// NoB is set when the rule has no backward weights (direct feedback
+	// alignment); the metrics of B are then null.
+	NoB bool `json:"no_b,omitempty"`
 }
 
 // Lines returns the snapshot as metrics.jsonl lines, one per layer.
@@ -74,7 +77,7 @@ func (s Snapshot) Lines() []Line {
 	for i, l := range s.Layers {
 		out[i] = Line{Kind: KindAlign, Step: s.Step, Rule: s.Rule, Layer: l.Name, Bound: l.Bound,
 			WeightAngle: Num(l.WeightAngle), NormRatio: Num(l.NormRatio), ProjectionAngle: Num(l.ProjectionAngle),
-			GradientAngle: Num(l.GradientAngle), EndToEndAngle: Num(l.EndToEndAngle)}
+			GradientAngle: Num(l.GradientAngle), EndToEndAngle: Num(l.EndToEndAngle), NoB: l.NoB}
 		if l.HasRegularizer {
 			r := Num(l.Regularizer)
 			out[i].Regularizer = &r
@@ -87,7 +90,7 @@ func (s Snapshot) Lines() []Line {
 func (ln Line) Metrics() Layer {
 	l := Layer{Name: ln.Layer, Bound: ln.Bound, WeightAngle: float64(ln.WeightAngle), NormRatio: float64(ln.NormRatio),
 		ProjectionAngle: float64(ln.ProjectionAngle), GradientAngle: float64(ln.GradientAngle),
-		EndToEndAngle: float64(ln.EndToEndAngle), Regularizer: math.NaN()}
+		EndToEndAngle: float64(ln.EndToEndAngle), Regularizer: math.NaN(), NoB: ln.NoB}
 	if ln.Regularizer != nil {
 		l.Regularizer, l.HasRegularizer = float64(*ln.Regularizer), true
 	}

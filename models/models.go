@@ -2,12 +2,13 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/asymlab/asym/nn"
+	"github.com/asymlab/asym/tensor"
 )
 
 // Spec describes a model.
@@ -15,7 +16,8 @@ type Spec struct {
 	// Arch is the architecture: "mlp", "convnet", "resnet" (CIFAR style,
 	// depth 6n+2 given by Depth), "resnetN" for N = 6n+2 (CIFAR style:
 	// resnet8, resnet20, resnet32, ..., resnet110), or the ImageNet-style
-	// "resnet18", "resnet34", "resnet50", "resnet101", "resnet152".
+	// "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"; a "v2"
+	// suffix ("resnet20v2", "resnet50v2") selects the pre-activation form.
 	Arch string
 	// In is the per-sample input shape (C, H, W).
 	In []int
@@ -42,33 +44,156 @@ type Spec struct {
 	// small images.
 	Stem string
 	// ZeroInitResidual sets γ = 0 in the last BatchNorm of every residual
-	// branch.
+	// branch (v1 only: a v2 branch ends with a convolution).
 	ZeroInitResidual bool
+	// Shortcut selects where ResNets put a 1×1 projection shortcut: "auto"
+	// (the default: where the shape changes, as torchvision) or "first" (on
+	// the first block of every group, layer1 included, as the official code
+	// of Kunin et al. 2020 in both v1 and v2).
+	Shortcut string
+	// Pool selects the padding of the ImageNet stem's 3×3/2 max pool:
+	// "torch" (the default: 1 on every side) or "same" (TensorFlow's "SAME",
+	// 0 before and 1 after an even input, as the official code).
+	Pool string
+	// FCInit selects the classifier's initialisation: "" (the model's Init
+	// for W, PyTorch's uniform for the bias), "normal" (W ~ N(0, 0.01²),
+	// bias 0: the official v1 ResNets) or "glorot" (Glorot uniform W, bias
+	// 0: the official v2 ResNets). B is drawn like W.
+	FCInit string
+	// BNMomentum is the weight of the batch statistics in the running
+	// statistics of every BatchNorm (PyTorch's momentum; 0 means 0.1). The
+	// official v1 ResNets use 0.1 (TF decay 0.9), the v2 ones 0.003 (decay
+	// 0.997).
+	BNMomentum float64
+
+	// Transformers ("gpt", "vit"); Depth is their number of blocks.
+
+	// Dim is the width of a Transformer's tokens (default 128 for the GPT,
+	// 64 for the ViT); it must be divisible by Heads.
+	Dim int
+	// Heads is the number of attention heads (default 4).
+	Heads int
+	// MLP is the hidden width of a block's MLP (default 4·Dim).
+	MLP int
+	// Context is the length of the GPT's position table (default: the
+	// sequence length In[0], which must not exceed it).
+	Context int
+	// Patch is the ViT's patch size (default 4 for images of at least
+	// 16×16, else 2); it must divide the image's height and width.
+	Patch int
 }
 
-var arches = []string{"mlp", "convnet", "resnet", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
-	"resnet18", "resnet34", "resnet50", "resnet101", "resnet152"}
+func init() {
+	Register(Arch{Name: "mlp", Build: imageBuild((*builder).mlp)})
+	Register(Arch{Name: "convnet", Build: imageBuild((*builder).convnet)})
+}
 
-// Names returns the architecture names (besides these, "resnetN" for any
+// Arch is a registered architecture: one file per architecture registers
+// it from an init function with [Register].
+type Arch struct {
+	// Name is the architecture's name in configs (lower case).
+	Name string
+	// Family, if set, makes this entry a family: it builds the names it
+	// accepts (the CIFAR-style "resnetN"), and Name only identifies it
+	// (families are not listed by [Names]).
+	Family func(name string) bool
+	// Build constructs the network for s (s.Arch is the name as given,
+	// lower-cased) with weights drawn from rng.
+	Build func(s Spec, rng *rand.Rand) (*nn.Network, error)
+}
+
+var registry []Arch
+
+// Register adds an architecture. It panics on an empty or taken name or a
+// nil Build (a programmer error).
+func Register(a Arch) {
+	if a.Name == "" || a.Build == nil || a.Name != strings.ToLower(a.Name) {
+		panic("models: Register: incomplete architecture " + a.Name)
+	}
+	for _, r := range registry {
+		if r.Name == a.Name {
+			panic("models: Register: duplicate architecture " + a.Name)
+		}
+	}
+	registry = append(registry, a)
+}
+
+// lookup returns the architecture that builds name: an exact name first,
+// then a family.
+func lookup(name string) (Arch, bool) {
+	a := strings.ToLower(name)
+	for _, r := range registry {
+		if r.Family == nil && r.Name == a {
+			return r, true
+		}
+	}
+	for _, r := range registry {
+		if r.Family != nil && r.Family(a) {
+			return r, true
+		}
+	}
+	return Arch{}, false
+}
+
+// Names returns the registered architecture names in registration order,
+// families excluded (they accept names of a pattern: "resnetN" for any
 // N = 6n+2 ≥ 8 is a CIFAR-style ResNet; see [Valid]).
-func Names() []string { return append([]string(nil), arches...) }
+func Names() []string {
+	var n []string
+	for _, r := range registry {
+		if r.Family == nil {
+			n = append(n, r.Name)
+		}
+	}
+	return n
+}
 
 // Valid reports whether arch names an architecture Build knows.
 func Valid(arch string) bool {
-	a := strings.ToLower(arch)
-	for _, n := range arches {
-		if n == a {
-			return true
-		}
-	}
-	if d, err := strconv.Atoi(strings.TrimPrefix(a, "resnet")); err == nil && strings.HasPrefix(a, "resnet") {
-		return d >= 8 && (d-2)%6 == 0
-	}
-	return false
+	_, ok := lookup(arch)
+	return ok
 }
 
 // Build constructs the network described by s with weights drawn from rng.
 func Build(s Spec, rng *rand.Rand) (*nn.Network, error) {
+	a, ok := lookup(s.Arch)
+	if !ok {
+		return nil, errArch(s.Arch)
+	}
+	s.Arch = strings.ToLower(s.Arch)
+	return a.Build(s, rng)
+}
+
+// imageBuild adapts a builder of an image classifier's root layer to
+// [Arch.Build]: it validates the image input (C, H, W), the classes and the
+// common options, and wraps the root in a network.
+func imageBuild(root func(b *builder) (nn.Layer, error)) func(Spec, *rand.Rand) (*nn.Network, error) {
+	return func(s Spec, rng *rand.Rand) (*nn.Network, error) {
+		b, err := newBuilder(s, rng)
+		if err != nil {
+			return nil, err
+		}
+		r, err := root(b)
+		if err != nil {
+			return nil, err
+		}
+		if s.BNMomentum > 0 {
+			nn.Walk(r, func(l nn.Layer) {
+				if bn, ok := l.(*nn.BatchNorm); ok {
+					bn.Momentum = float32(s.BNMomentum)
+				}
+			})
+		}
+		net, err := nn.NewNetwork(r, b.s.In, b.s.Classes)
+		if err != nil {
+			return nil, fmt.Errorf("models: %s on input %v: %w", s.Arch, s.In, err)
+		}
+		return net, nil
+	}
+}
+
+// newBuilder validates the options every image model shares.
+func newBuilder(s Spec, rng *rand.Rand) (*builder, error) {
 	if len(s.In) != 3 || s.In[0] <= 0 || s.In[1] <= 0 || s.In[2] <= 0 {
 		return nil, fmt.Errorf("models: input shape %v is not (C, H, W)", s.In)
 	}
@@ -91,37 +216,25 @@ func Build(s Spec, rng *rand.Rand) (*nn.Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("models: init: %w", err)
 	}
-	b := &builder{s: s, init: init, rng: rng}
-	var root nn.Layer
-	arch := strings.ToLower(s.Arch)
-	switch {
-	case arch == "mlp":
-		root, err = b.mlp()
-	case arch == "convnet":
-		root, err = b.convnet()
-	case arch == "resnet":
-		root, err = b.cifarResNet(s.Depth)
-	case strings.HasPrefix(arch, "resnet"):
-		d, _ := strconv.Atoi(strings.TrimPrefix(arch, "resnet"))
-		switch {
-		case d == 18 || d == 34 || d == 50 || d == 101 || d == 152:
-			root, err = b.imagenetResNet(d)
-		case d >= 8 && (d-2)%6 == 0:
-			root, err = b.cifarResNet(d)
-		default:
-			err = errArch(s.Arch)
-		}
+	switch s.Shortcut {
+	case "", "auto", "first":
 	default:
-		err = errArch(s.Arch)
+		return nil, fmt.Errorf("models: shortcut %q; valid: auto, first", s.Shortcut)
 	}
-	if err != nil {
-		return nil, err
+	switch s.Pool {
+	case "", "torch", "same":
+	default:
+		return nil, fmt.Errorf("models: pool %q; valid: torch, same", s.Pool)
 	}
-	net, err := nn.NewNetwork(root, s.In, s.Classes)
-	if err != nil {
-		return nil, fmt.Errorf("models: %s on input %v: %w", s.Arch, s.In, err)
+	switch s.FCInit {
+	case "", "normal", "glorot":
+	default:
+		return nil, fmt.Errorf("models: fc_init %q; valid: normal, glorot (or empty for the model's init)", s.FCInit)
 	}
-	return net, nil
+	if !(s.BNMomentum >= 0 && s.BNMomentum <= 1) {
+		return nil, fmt.Errorf("models: bn_momentum = %v, want in [0, 1]", s.BNMomentum)
+	}
+	return &builder{s: s, init: init, rng: rng}, nil
 }
 
 func errArch(a string) error {
@@ -142,6 +255,24 @@ func (b *builder) conv(name string, in, out, k, stride, pad int) *nn.Conv2d {
 
 func (b *builder) linear(name string, in, out int) *nn.Linear {
 	return nn.NewLinear(name, in, out, true, b.init, b.rng)
+}
+
+// classifier is the last Linear layer, initialised as Spec.FCInit says.
+func (b *builder) classifier(name string, in, out int) *nn.Linear {
+	var init nn.Initializer
+	switch b.s.FCInit {
+	case "normal":
+		init = func(t *tensor.Tensor, rng *rand.Rand, _ int) { tensor.FillNormal(t, rng, 0.01) }
+	case "glorot":
+		init = func(t *tensor.Tensor, rng *rand.Rand, fanIn int) {
+			tensor.FillUniform(t, rng, math.Sqrt(6/float64(fanIn+out)))
+		}
+	default:
+		return b.linear(name, in, out)
+	}
+	l := nn.NewLinear(name, in, out, true, init, b.rng)
+	l.Bias().Value.Fill(0)
+	return l
 }
 
 func (b *builder) mlp() (nn.Layer, error) {
@@ -202,26 +333,26 @@ func (b *builder) width(c int) int { return max(1, int(float64(c)*b.s.Width+0.5)
 
 // basicBlock is the two-3×3-conv residual block of ResNet-18/34 and the
 // CIFAR ResNets, with a 1×1 projection shortcut when the shape changes.
-func (b *builder) basicBlock(name string, in, out, stride int) nn.Layer {
+func (b *builder) basicBlock(name string, in, out, stride int, first bool) nn.Layer {
 	branch := nn.NewSequential(name+".branch",
 		b.conv(name+".conv1", in, out, 3, stride, 1), nn.NewBatchNorm(name+".bn1", out, false), nn.NewReLU(name+".relu1"),
 		b.conv(name+".conv2", out, out, 3, 1, 1), nn.NewBatchNorm(name+".bn2", out, b.s.ZeroInitResidual))
-	return nn.NewResidual(name, branch, b.shortcut(name, in, out, stride), nn.NewReLU(name+".relu"))
+	return nn.NewResidual(name, branch, b.shortcut(name, in, out, stride, first), nn.NewReLU(name+".relu"))
 }
 
 // bottleneck is the 1×1-3×3-1×1 block of ResNet-50/101/152 (stride on the
 // 3×3 conv, as in torchvision).
-func (b *builder) bottleneck(name string, in, mid, stride int) nn.Layer {
+func (b *builder) bottleneck(name string, in, mid, stride int, first bool) nn.Layer {
 	out := mid * 4
 	branch := nn.NewSequential(name+".branch",
 		b.conv(name+".conv1", in, mid, 1, 1, 0), nn.NewBatchNorm(name+".bn1", mid, false), nn.NewReLU(name+".relu1"),
 		b.conv(name+".conv2", mid, mid, 3, stride, 1), nn.NewBatchNorm(name+".bn2", mid, false), nn.NewReLU(name+".relu2"),
 		b.conv(name+".conv3", mid, out, 1, 1, 0), nn.NewBatchNorm(name+".bn3", out, b.s.ZeroInitResidual))
-	return nn.NewResidual(name, branch, b.shortcut(name, in, out, stride), nn.NewReLU(name+".relu"))
+	return nn.NewResidual(name, branch, b.shortcut(name, in, out, stride, first), nn.NewReLU(name+".relu"))
 }
 
-func (b *builder) shortcut(name string, in, out, stride int) *nn.Sequential {
-	if in == out && stride == 1 {
+func (b *builder) shortcut(name string, in, out, stride int, first bool) *nn.Sequential {
+	if in == out && stride == 1 && !(first && b.s.Shortcut == "first") {
 		return nil
 	}
 	return nn.NewSequential(name+".downsample",
@@ -244,11 +375,11 @@ func (b *builder) cifarResNet(depth int) (nn.Layer, error) {
 				stride = 2
 			}
 			name := fmt.Sprintf("layer%d.%d", st+1, i)
-			seq.Add(b.basicBlock(name, in, w[st], stride), nn.NewTap(name+".tap"))
+			seq.Add(b.basicBlock(name, in, w[st], stride, i == 0), nn.NewTap(name+".tap"))
 			in = w[st]
 		}
 	}
-	seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.linear("fc", in, b.s.Classes))
+	seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.classifier("fc", in, b.s.Classes))
 	return seq, nil
 }
 
@@ -260,7 +391,7 @@ func (b *builder) imagenetResNet(depth int) (nn.Layer, error) {
 	switch b.s.Stem {
 	case "", "imagenet":
 		seq.Add(b.conv("conv1", b.s.In[0], w0, 7, 2, 3), nn.NewBatchNorm("bn1", w0, false), nn.NewReLU("relu"),
-			nn.NewMaxPool2d("maxpool", 3, 2, 1))
+			b.maxPool())
 	case "small":
 		seq.Add(b.conv("conv1", b.s.In[0], w0, 3, 1, 1), nn.NewBatchNorm("bn1", w0, false), nn.NewReLU("relu"))
 	default:
@@ -277,15 +408,128 @@ func (b *builder) imagenetResNet(depth int) (nn.Layer, error) {
 			}
 			name := fmt.Sprintf("layer%d.%d", st+1, i)
 			if bottle {
-				seq.Add(b.bottleneck(name, in, mid, stride))
+				seq.Add(b.bottleneck(name, in, mid, stride, i == 0))
 				in = mid * 4
 			} else {
-				seq.Add(b.basicBlock(name, in, mid, stride))
+				seq.Add(b.basicBlock(name, in, mid, stride, i == 0))
 				in = mid
 			}
 			seq.Add(nn.NewTap(name + ".tap"))
 		}
 	}
-	seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.linear("fc", in, b.s.Classes))
+	seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.classifier("fc", in, b.s.Classes))
+	return seq, nil
+}
+
+// maxPool is the ImageNet stem's 3×3/2 max pool, padded as Spec.Pool says.
+func (b *builder) maxPool() nn.Layer {
+	if b.s.Pool == "same" {
+		return nn.NewMaxPool2dSame("maxpool", 3, 2)
+	}
+	return nn.NewMaxPool2d("maxpool", 3, 2, 1)
+}
+
+// preact returns the pre-activation (BatchNorm, ReLU) of a v2 block.
+func preact(name string, c int) []nn.Layer {
+	return []nn.Layer{nn.NewBatchNorm(name+".bn0", c, false), nn.NewReLU(name + ".relu0")}
+}
+
+// blockV2 is a pre-activation residual block (the official
+// resnet_model_v2.py): BN-ReLU first; a projection shortcut (a bare 1×1
+// convolution) takes the pre-activated input, an identity shortcut the raw
+// one; no activation after the sum. The branch is the basic block's two
+// 3×3 convolutions or, when bottle, the 1×1-3×3-1×1 bottleneck (stride on
+// the 3×3), with BN-ReLU between them.
+func (b *builder) blockV2(name string, in, mid int, stride int, bottle, first bool) nn.Layer {
+	out := mid
+	var convs []nn.Layer
+	if bottle {
+		out = 4 * mid
+		convs = []nn.Layer{
+			b.conv(name+".conv1", in, mid, 1, 1, 0), nn.NewBatchNorm(name+".bn1", mid, false), nn.NewReLU(name + ".relu1"),
+			b.conv(name+".conv2", mid, mid, 3, stride, 1), nn.NewBatchNorm(name+".bn2", mid, false), nn.NewReLU(name + ".relu2"),
+			b.conv(name+".conv3", mid, out, 1, 1, 0)}
+	} else {
+		convs = []nn.Layer{
+			b.conv(name+".conv1", in, mid, 3, stride, 1), nn.NewBatchNorm(name+".bn1", mid, false), nn.NewReLU(name + ".relu1"),
+			b.conv(name+".conv2", mid, mid, 3, 1, 1)}
+	}
+	if in == out && stride == 1 && !(first && b.s.Shortcut == "first") {
+		branch := nn.NewSequential(name+".branch", append(preact(name, in), convs...)...)
+		return nn.NewResidual(name, branch, nil, nil)
+	}
+	short := nn.NewSequential(name+".downsample", b.conv(name+".downsample.0", in, out, 1, stride, 0))
+	res := nn.NewResidual(name+".res", nn.NewSequential(name+".branch", convs...), short, nil)
+	return nn.NewSequential(name, append(preact(name, in), res)...)
+}
+
+// headV2 ends a v2 ResNet: the final BN-ReLU, global average pooling and
+// the classifier.
+func (b *builder) headV2(seq *nn.Sequential, in int) {
+	seq.Add(nn.NewBatchNorm("bn_final", in, false), nn.NewReLU("relu_final"),
+		nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.classifier("fc", in, b.s.Classes))
+}
+
+// cifarResNetV2 is the pre-activation CIFAR-style ResNet of depth 6n+2
+// (He et al. 2016): a 3×3 convolution, three groups of n basic blocks of
+// widths 16, 32, 64, the final BN-ReLU and the classifier.
+func (b *builder) cifarResNetV2(depth int) (nn.Layer, error) {
+	if depth < 8 || (depth-2)%6 != 0 {
+		return nil, fmt.Errorf("models: CIFAR-style resnet depth %d is not 6n+2 (8, 14, 20, 32, 44, 56, 110, ...)", depth)
+	}
+	n := (depth - 2) / 6
+	w := []int{b.width(16), b.width(32), b.width(64)}
+	seq := nn.NewSequential("", b.conv("conv1", b.s.In[0], w[0], 3, 1, 1), nn.NewTap("conv1.tap"))
+	in := w[0]
+	for st := 0; st < 3; st++ {
+		for i := 0; i < n; i++ {
+			stride := 1
+			if st > 0 && i == 0 {
+				stride = 2
+			}
+			name := fmt.Sprintf("layer%d.%d", st+1, i)
+			seq.Add(b.blockV2(name, in, w[st], stride, false, i == 0), nn.NewTap(name+".tap"))
+			in = w[st]
+		}
+	}
+	b.headV2(seq, in)
+	return seq, nil
+}
+
+// imagenetResNetV2 is the official resnet_model_v2.py: a bare 7×7/2
+// convolution (no BN-ReLU: the first block pre-activates), the 3×3/2 max
+// pool, four groups of v2 blocks, the final BN-ReLU and the classifier.
+// Stem "small" replaces the convolution and pool by a 3×3/1 convolution.
+func (b *builder) imagenetResNetV2(depth int) (nn.Layer, error) {
+	blocks := map[int][]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}, 152: {3, 8, 36, 3}}[depth]
+	bottle := depth >= 50
+	w0 := b.width(64)
+	seq := nn.NewSequential("")
+	switch b.s.Stem {
+	case "", "imagenet":
+		seq.Add(b.conv("conv1", b.s.In[0], w0, 7, 2, 3), b.maxPool())
+	case "small":
+		seq.Add(b.conv("conv1", b.s.In[0], w0, 3, 1, 1))
+	default:
+		return nil, fmt.Errorf("models: stem %q; valid: imagenet, small", b.s.Stem)
+	}
+	seq.Add(nn.NewTap("conv1.tap"))
+	in := w0
+	for st := 0; st < 4; st++ {
+		mid := b.width(64 << st)
+		for i := 0; i < blocks[st]; i++ {
+			stride := 1
+			if st > 0 && i == 0 {
+				stride = 2
+			}
+			name := fmt.Sprintf("layer%d.%d", st+1, i)
+			seq.Add(b.blockV2(name, in, mid, stride, bottle, i == 0), nn.NewTap(name+".tap"))
+			in = mid
+			if bottle {
+				in = 4 * mid
+			}
+		}
+	}
+	b.headV2(seq, in)
 	return seq, nil
 }

@@ -23,8 +23,9 @@ type ConvSpec struct {
 // weights W of shape (Out, In/Groups, KH, KW), like PyTorch's nn.Conv2d.
 type Conv2d struct {
 	weighted
-	Spec ConvSpec
-	geom engine.ConvGeom
+	Spec  ConvSpec
+	geom  engine.ConvGeom
+	bgeom engine.ConvGeom // geometry on the padded input (Bordered)
 }
 
 // NewConv2d returns a convolution with weights drawn by init from rng.
@@ -132,4 +133,54 @@ func (l *Conv2d) ApplyT(e engine.Backend, dst, m, v *tensor.Tensor) {
 // Outer computes dst = beta·dst + alpha·Σ u ⊗ patch(v).
 func (l *Conv2d) Outer(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta float32) {
 	e.Conv2dWeightGrad(dst, v, u, l.geomFor(v), alpha, beta)
+}
+
+// Bordered is implemented by layers that zero-pad their input (convolutions).
+// Its methods work on the padded input space, border included: the
+// official code of Kunin et al. (2020) pads strided convolutions explicitly
+// and reconstructs onto the padded shape, so its Null primitive sums the
+// border too. Rules use it for that option; layers know nothing of rules.
+type Bordered interface {
+	WeightLayer
+	// StridedPadded reports whether the layer has a stride > 1 and padding.
+	StridedPadded() bool
+	// ApplyTBorder computes dst = Mᵀ ⋆ v onto the padded input (N, C,
+	// H+2·PadH, W+2·PadW), border included (ApplyT crops it).
+	ApplyTBorder(e engine.Backend, dst, m, v *tensor.Tensor)
+	// OuterBorder computes dst = beta·dst + alpha·Σ u ⊗ patch(v) for v of
+	// the padded input's shape (the adjoint of ApplyTBorder in M).
+	OuterBorder(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta float32)
+}
+
+// StridedPadded reports whether the convolution has a stride > 1 and a
+// padding.
+func (l *Conv2d) StridedPadded() bool {
+	return (l.Spec.StrideH > 1 || l.Spec.StrideW > 1) && (l.Spec.PadH > 0 || l.Spec.PadW > 0)
+}
+
+// borderGeom returns the geometry of the same convolution applied without
+// padding to the explicitly padded last input.
+func (l *Conv2d) borderGeom() *engine.ConvGeom {
+	g := l.geom
+	if g.H == 0 {
+		panic("nn: " + l.name + ": border maps before any forward pass")
+	}
+	g.H, g.W = g.H+2*g.PadH, g.W+2*g.PadW
+	g.PadH, g.PadW = 0, 0
+	g = g.Init()
+	if g.OH != l.geom.OH || g.OW != l.geom.OW {
+		panic("nn: " + l.name + ": padded geometry changes the output size")
+	}
+	l.bgeom = g
+	return &l.bgeom
+}
+
+// ApplyTBorder computes Mᵀ ⋆ v onto the padded input shape.
+func (l *Conv2d) ApplyTBorder(e engine.Backend, dst, m, v *tensor.Tensor) {
+	e.Conv2dInputGrad(dst, v, m, l.borderGeom())
+}
+
+// OuterBorder computes dst = beta·dst + alpha·Σ u ⊗ patch(v) for a padded v.
+func (l *Conv2d) OuterBorder(e engine.Backend, dst, u, v *tensor.Tensor, alpha, beta float32) {
+	e.Conv2dWeightGrad(dst, v, u, l.borderGeom(), alpha, beta)
 }

@@ -11,7 +11,7 @@
 //
 // # Backward weights
 //
-// Every weight layer ([Linear], [Conv2d]) implements [WeightLayer]: it holds
+// Every weight layer ([Linear], [Conv2d], the embedding tables) implements [WeightLayer]: it holds
 // forward weights W and backward weights B of the same shape. For a layer
 // mapping x ∈ ℝⁿ to y = Wx ∈ ℝᵐ (a convolution: the same at every position,
 // x being the input patch), Backward computes
@@ -27,6 +27,18 @@
 // layer's linear operators [WeightLayer.Apply], [WeightLayer.ApplyT] and
 // [WeightLayer.Outer], which let one formula serve dense and convolutional
 // layers alike.
+//
+// # Transformers and loss heads
+//
+// [Linear] maps every leading position of an (N, …, D) input alike, so the
+// Q, K, V and output projections of [SelfAttention] and the MLP layers of
+// a [NewBlock] are ordinary weight layers; the products QKᵀ and AV have no
+// weights and are differentiated exactly, as are [LayerNorm], [GELU] and
+// the softmax. [Embedding] and [PositionEmbedding] are [Lookup] weight
+// layers: their input is a one-hot index, so their B changes no gradient,
+// and rules bind them only when named. A [Network]'s [Head] scores its
+// logits: [Classification] for (N, Classes), [TokenCrossEntropy] (with an
+// ignore index) for logits per position (N, T, Classes).
 //
 // Direct feedback (DFA) uses [Tap] layers that model builders place at
 // block outputs: a tap with an injector replaces the gradient arriving from

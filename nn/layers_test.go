@@ -202,6 +202,17 @@ func TestLayerGradients(t *testing.T) {
 		h:   1.0 / 1024, mags: positiveMags, relY: 0, relG: []float64{gc.Gamma(4)},
 	})
 
+	// Max pooling with TensorFlow's "SAME" padding, 3×3/2 on 8×7: rows
+	// 0 before and 1 after (8 is even), columns 1 and 1 (7 is odd), as TF
+	// computes them: total = (⌈n/2⌉−1)·2 + 3 − n, the smaller half first.
+	mps := gc.Pool{N: 2, C: 2, H: 8, W: 7, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, EH: 1, PW: 1, EW: 0}
+	cases = append(cases, &layerCase{
+		name: "maxpool-same", layer: nn.NewMaxPool2dSame("pool", 3, 2),
+		x:   tensor.FromData(gc.Distinct(rng, 2*2*8*7, -0.5, 1.0/256), 2, 2, 8, 7),
+		ref: func(x []float64, _ [][]float64) []float64 { y, _ := mps.Max(x); return y },
+		h:   1.0 / 1024, mags: positiveMags, relY: 0, relG: []float64{gc.Gamma(4)},
+	})
+
 	// Average pooling (padding excluded): y sums ≤ 9 inputs and divides;
 	// an input's gradient sums ≤ 4 quotients.
 	ap := gc.Pool{N: 2, C: 2, H: 5, W: 7, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1}

@@ -3,20 +3,31 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/asymlab/asym/tensor"
 )
 
-// Network is a classifier: a root layer mapping inputs of a fixed
-// per-sample shape to logits over Classes, plus the learning-rule bindings
-// of its weight layers.
+// Network is a root layer mapping inputs of a fixed per-sample shape to
+// logits over Classes — one vector of logits per sample (a classifier) or
+// per position (a language model: output (N, T, Classes)) — with the loss
+// head that scores them and the learning-rule bindings of its weight
+// layers.
 type Network struct {
 	// Root is the whole model.
 	Root Layer
-	// In is the per-sample input shape, e.g. [1 28 28].
+	// In is the per-sample input shape, e.g. [1 28 28], or [T] for a
+	// sequence of T token ids.
 	In []int
-	// Classes is the number of outputs.
+	// Out is the per-sample output shape: [Classes], or [T, Classes].
+	Out []int
+	// Classes is the number of logits per sample or position (the
+	// vocabulary size of a language model).
 	Classes int
+	// Head scores the logits against the batch's targets: [Classification]
+	// for an (N, Classes) output, [TokenCrossEntropy] (ignore −1) for an
+	// output with positions, unless the model sets another.
+	Head Head
 
 	weights  []WeightLayer
 	taps     []*Tap
@@ -29,16 +40,22 @@ type binding struct {
 	fb Feedback
 }
 
-// NewNetwork checks that root maps inputs of shape in to Classes logits and
-// that names are unique, and returns the network.
+// NewNetwork checks that root maps inputs of shape in to Classes logits
+// per sample, (N, Classes), or per position, (N, …, Classes), and that
+// names are unique, and returns the network with its default head.
 func NewNetwork(root Layer, in []int, classes int) (*Network, error) {
 	n := &Network{Root: root, In: append([]int(nil), in...), Classes: classes, byName: map[string]WeightLayer{}}
 	out, err := root.OutShape(append([]int{1}, in...))
 	if err != nil {
 		return nil, err
 	}
-	if len(out) != 2 || out[1] != classes {
-		return nil, fmt.Errorf("nn: model output %v is not (N, %d)", out, classes)
+	if len(out) < 2 || out[len(out)-1] != classes {
+		return nil, fmt.Errorf("nn: model output %v is not (N, %d) or (N, …, %d)", out, classes, classes)
+	}
+	n.Out = out[1:]
+	n.Head = Classification{}
+	if len(out) > 2 {
+		n.Head = TokenCrossEntropy{Ignore: -1}
 	}
 	names := map[string]bool{}
 	var dup error
@@ -173,6 +190,31 @@ func (n *Network) WithExactGradients(c *Ctx, dlogits *tensor.Tensor, fn func()) 
 			copy(p.Grad.Data, saved[i].Data)
 		}
 	}
+}
+
+// LargestGain reruns the forward pass on x stage by stage (as
+// FirstNonFinite) and returns the stage whose output has the largest root
+// mean square relative to that of its input, with that ratio. It is a
+// diagnostic for a loss that exploded while staying finite: the stage that
+// amplifies most.
+func (n *Network) LargestGain(c *Ctx, x *tensor.Tensor) (name string, gain float64) {
+	stages := []Layer{n.Root}
+	if s, ok := n.Root.(*Sequential); ok {
+		stages = s.Layers
+	}
+	rms := func(t *tensor.Tensor) float64 {
+		return tensor.Norm2(t.Data) / math.Sqrt(float64(max(len(t.Data), 1)))
+	}
+	in := rms(x)
+	for _, l := range stages {
+		x = l.Forward(c, x)
+		out := rms(x)
+		if g := out / in; in > 0 && (name == "" || g > gain) {
+			name, gain = l.Name(), g
+		}
+		in = out
+	}
+	return name, gain
 }
 
 // FirstNonFinite reruns the forward pass on x stage by stage (the stages of

@@ -101,7 +101,7 @@ func TestNewNetworkErrors(t *testing.T) {
 		want string
 	}{
 		"classes":   {nn.NewSequential("", nn.NewFlatten("f"), fc("fc", 12, 4)), []int{3, 4}, "is not (N, 3)"},
-		"shape":     {nn.NewSequential("", fc("fc", 12, 3)), []int{3, 4}, "Linear expects input (N, 12)"},
+		"shape":     {nn.NewSequential("", fc("fc", 12, 3)), []int{3, 4}, "Linear expects input (N, …, 12)"},
 		"duplicate": {nn.NewSequential("", nn.NewFlatten("f"), fc("fc", 12, 12), fc("fc", 12, 3)), []int{12}, `duplicate parameter name "fc.weight"`},
 		"residual": {nn.NewResidual("res", nn.NewSequential("b", fc("a", 4, 3)), nil, nil), []int{4},
 			"does not match shortcut"},

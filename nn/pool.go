@@ -15,14 +15,33 @@ type Pool2d struct {
 	Global bool
 	K, S   int // window and stride (square)
 	Pad    int
-	geom   engine.PoolGeom
-	idx    []int32
-	y, dx  tensor.Tensor
+	// Same pads as TensorFlow's "SAME": the output is ⌈H/S⌉ × ⌈W/S⌉ and
+	// the padding it needs is split with the smaller half before (for a
+	// 3×3/2 window on an even input: 0 before, 1 after). Pad is ignored.
+	Same  bool
+	geom  engine.PoolGeom
+	idx   []int32
+	y, dx tensor.Tensor
 }
 
 // NewMaxPool2d returns a k×k max pooling with stride s and padding pad.
 func NewMaxPool2d(name string, k, s, pad int) *Pool2d {
 	return &Pool2d{name: name, Max: true, K: k, S: s, Pad: pad}
+}
+
+// NewMaxPool2dSame returns a k×k max pooling with stride s and
+// TensorFlow's "SAME" padding (see [Pool2d].Same).
+func NewMaxPool2dSame(name string, k, s int) *Pool2d {
+	return &Pool2d{name: name, Max: true, K: k, S: s, Same: true}
+}
+
+// samePad returns TensorFlow's "SAME" padding of one axis: before, and the
+// extra after.
+func samePad(in, k, s int) (before, extra int) {
+	out := (in + s - 1) / s
+	total := max((out-1)*s+k-in, 0)
+	before = total / 2
+	return before, total - 2*before
 }
 
 // NewAvgPool2d returns a k×k average pooling with stride s and padding pad
@@ -45,10 +64,14 @@ func (l *Pool2d) geomOf(in []int) (engine.PoolGeom, error) {
 		return engine.PoolGeom{}, fmt.Errorf("nn: %s: pooling expects (N, C, H, W), got %v", l.name, in)
 	}
 	g := engine.PoolGeom{N: in[0], C: in[1], H: in[2], W: in[3], KH: l.K, KW: l.K, StrideH: l.S, StrideW: l.S, PadH: l.Pad, PadW: l.Pad}
+	if l.Same && !l.Global {
+		g.PadH, g.ExtraH = samePad(in[2], l.K, l.S)
+		g.PadW, g.ExtraW = samePad(in[3], l.K, l.S)
+	}
 	if l.Global {
 		g.KH, g.KW, g.StrideH, g.StrideW, g.PadH, g.PadW = in[2], in[3], 1, 1, 0, 0
 	}
-	if g.KH <= 0 || g.KW <= 0 || g.H+2*g.PadH < g.KH || g.W+2*g.PadW < g.KW || 2*g.PadH > g.KH {
+	if g.KH <= 0 || g.KW <= 0 || g.H+2*g.PadH+g.ExtraH < g.KH || g.W+2*g.PadW+g.ExtraW < g.KW || 2*g.PadH > g.KH {
 		return engine.PoolGeom{}, fmt.Errorf("nn: %s: input %dx%d too small for a %dx%d window", l.name, in[2], in[3], g.KH, g.KW)
 	}
 	return g.Init(), nil

@@ -18,6 +18,7 @@ type weighted struct {
 	wx    tensor.Tensor
 	dy    *tensor.Tensor // δy of the last backward pass
 	negB  []float32      // −bias, for Preactivation
+	dense bool           // a Linear: the bias is along the last dimension
 }
 
 // Name returns the layer's name.
@@ -69,6 +70,10 @@ func (l *weighted) Preactivation(e engine.Backend) *tensor.Tensor {
 	for i, v := range l.b.Value.Data {
 		l.negB[i] = -v
 	}
-	e.AddBias(&l.wx, l.negB)
+	if l.dense {
+		e.AddBias(flat(&l.wx, len(l.negB)), l.negB)
+	} else {
+		e.AddBias(&l.wx, l.negB)
+	}
 	return &l.wx
 }

@@ -20,6 +20,15 @@ const (
 	MethodSGD = "sgd"
 	// MethodGD is plain gradient descent: momentum must be 0.
 	MethodGD = "gd"
+	// MethodAdam is Adam as TensorFlow 1's AdamOptimizer computes it (the
+	// official code's --optimizer / --alignment_optimizer adam): with
+	// d = g + wd·p, m = β1·m + (1−β1)·d, v = β2·v + (1−β2)·d², and
+	// p −= lr·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε), t the 1-based step.
+	MethodAdam = "adam"
+	// MethodRMSProp is RMSProp as TensorFlow 1's RMSPropOptimizer computes
+	// it: ms starts at 1, ms = ρ·ms + (1−ρ)·d², b = μ·b + lr·d/√(ms + ε),
+	// p −= b.
+	MethodRMSProp = "rmsprop"
 )
 
 // Noise distribution names for [Noise].Distribution, as in the official
@@ -33,7 +42,7 @@ const (
 )
 
 var (
-	methodNames = []string{MethodSGD, MethodGD}
+	methodNames = []string{MethodSGD, MethodGD, MethodAdam, MethodRMSProp}
 	noiseNames  = []string{NoiseNormal, NoiseUniform}
 	kindNames   = []string{nn.KindWeight.String(), nn.KindBias.String(), nn.KindNorm.String(), nn.KindFeedback.String()}
 )
@@ -41,14 +50,22 @@ var (
 // Settings are the hyperparameters of one parameter group. The zero value
 // is plain SGD with learning rate 0; set LR.
 type Settings struct {
-	// Method is "sgd" (the default when empty) or "gd" (no momentum).
+	// Method is "sgd" (the default when empty), "gd" (no momentum),
+	// "adam" or "rmsprop".
 	Method string `json:"method,omitempty"`
 	// LR is the base learning rate, ≥ 0; the schedule multiplies it.
 	LR float64 `json:"lr"`
 	// Momentum is μ in [0, 1); 0 keeps no buffer.
 	Momentum float64 `json:"momentum,omitempty"`
-	// Nesterov selects Nesterov momentum (needs Momentum > 0).
+	// Nesterov selects Nesterov momentum (needs Momentum > 0; sgd only).
 	Nesterov bool `json:"nesterov,omitempty"`
+	// Beta1 and Beta2 are Adam's moment decays (0 means TensorFlow's
+	// defaults 0.9 and 0.999); Beta2 is RMSProp's ρ (0 means 0.9).
+	Beta1 float64 `json:"beta1,omitempty"`
+	Beta2 float64 `json:"beta2,omitempty"`
+	// Eps is Adam's or RMSProp's ε (0 means TensorFlow's defaults 1e-8 and
+	// 1e-10).
+	Eps float64 `json:"eps,omitempty"`
 	// WeightDecay is the L2 coefficient wd ≥ 0 added as wd·p to the
 	// gradient of the parameters whose kind is in DecayKinds. The paper's
 	// l2_regularizer(1e-4) corresponds to 1e-4.
@@ -141,6 +158,13 @@ func (s Settings) check(prefix string, c Clock) []error {
 		if s.Momentum != 0 || s.Nesterov {
 			errs = append(errs, bad(f("method"), s.Method, "has no momentum: set momentum to 0 and nesterov to false, or use method \"sgd\""))
 		}
+	case MethodAdam, MethodRMSProp:
+		if s.Nesterov {
+			errs = append(errs, bad(f("nesterov"), true, "only method \"sgd\" has Nesterov momentum"))
+		}
+		if s.Method == MethodAdam && s.Momentum != 0 {
+			errs = append(errs, bad(f("momentum"), s.Momentum, "adam has no momentum (set beta1); use 0"))
+		}
 	default:
 		errs = append(errs, bad(f("method"), s.Method, "must be one of "+list(methodNames)))
 	}
@@ -151,6 +175,21 @@ func (s Settings) check(prefix string, c Clock) []error {
 		errs = append(errs, bad(f("momentum"), s.Momentum, "must be in [0, 1)"))
 	} else if s.Nesterov && s.Momentum == 0 {
 		errs = append(errs, bad(f("nesterov"), true, "needs momentum in (0, 1)"))
+	}
+	if !(s.Beta1 >= 0 && s.Beta1 < 1) {
+		errs = append(errs, bad(f("beta1"), s.Beta1, "must be in [0, 1) (0: 0.9)"))
+	}
+	if !(s.Beta2 >= 0 && s.Beta2 < 1) {
+		errs = append(errs, bad(f("beta2"), s.Beta2, "must be in [0, 1) (0: the method's default)"))
+	}
+	if !finiteNonNeg(s.Eps) {
+		errs = append(errs, bad(f("eps"), s.Eps, "must be a finite number >= 0 (0: the method's default)"))
+	}
+	if (s.Beta1 != 0 || s.Beta2 != 0 || s.Eps != 0) && s.Method != MethodAdam && s.Method != MethodRMSProp {
+		errs = append(errs, bad(f("method"), s.Method, "beta1, beta2 and eps are settings of \"adam\" and \"rmsprop\""))
+	}
+	if s.Method == MethodRMSProp && s.Beta1 != 0 {
+		errs = append(errs, bad(f("beta1"), s.Beta1, "rmsprop has no beta1 (its decay ρ is beta2)"))
 	}
 	if !finiteNonNeg(s.WeightDecay) {
 		errs = append(errs, bad(f("weight_decay"), s.WeightDecay, "must be a finite number >= 0"))
@@ -174,6 +213,32 @@ func (s Settings) check(prefix string, c Clock) []error {
 		errs = append(errs, bad(f("noise.distribution"), s.Noise.Distribution, "must be one of "+list(noiseNames)+" (or empty for no noise)"))
 	}
 	return errs
+}
+
+// adaptive returns the method's β1, β2 (ρ for RMSProp) and ε with the
+// TensorFlow 1 defaults filled in.
+func (s Settings) adaptive() (b1, b2, eps float64) {
+	b1, b2, eps = s.Beta1, s.Beta2, s.Eps
+	switch s.Method {
+	case MethodAdam:
+		if b1 == 0 {
+			b1 = 0.9
+		}
+		if b2 == 0 {
+			b2 = 0.999
+		}
+		if eps == 0 {
+			eps = 1e-8
+		}
+	case MethodRMSProp:
+		if b2 == 0 {
+			b2 = 0.9
+		}
+		if eps == 0 {
+			eps = 1e-10
+		}
+	}
+	return b1, b2, eps
 }
 
 // decayMask returns the bit set of kinds that get weight decay.

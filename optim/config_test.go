@@ -29,7 +29,12 @@ func TestConfigValidate(t *testing.T) {
 			c.Main.Schedule = Schedule{Name: ScheduleStep, Unit: UnitStep, Gamma: 0.1, Milestones: []float64{100}, Warmup: 10}
 		}, ""},
 
-		{"method", func(c *Config) { c.Main.Method = "adam" }, `main.method = "adam": must be one of "sgd", "gd"`},
+		{"method", func(c *Config) { c.Main.Method = "adagrad" }, `main.method = "adagrad": must be one of "sgd", "gd", "adam", "rmsprop"`},
+		{"adam-nesterov", func(c *Config) { c.Main.Method, c.Main.Momentum = "adam", 0 }, `main.nesterov = true: only method "sgd" has Nesterov momentum`},
+		{"adam-momentum", func(c *Config) { c.Main.Method, c.Main.Nesterov = "adam", false }, `main.momentum = 0.9: adam has no momentum`},
+		{"beta1", func(c *Config) { c.Main.Method, c.Main.Nesterov, c.Main.Momentum, c.Main.Beta1 = "adam", false, 0, 1 }, `main.beta1 = 1: must be in [0, 1)`},
+		{"rmsprop-beta1", func(c *Config) { c.Main.Method, c.Main.Nesterov, c.Main.Beta1 = "rmsprop", false, 0.5 }, `main.beta1 = 0.5: rmsprop has no beta1`},
+		{"eps-sgd", func(c *Config) { c.Main.Eps = 1e-3 }, `beta1, beta2 and eps are settings of "adam" and "rmsprop"`},
 		{"gd with momentum", func(c *Config) { c.Main.Method = MethodGD }, `main.method = "gd": has no momentum`},
 		{"negative lr", func(c *Config) { c.Main.LR = -1 }, "main.lr = -1: must be a finite number >= 0"},
 		{"NaN lr", func(c *Config) { c.Main.LR = math.NaN() }, "main.lr = NaN: must be a finite number >= 0"},
@@ -98,7 +103,7 @@ func TestConfigValidate(t *testing.T) {
 
 // TestConfigReportsAll checks that every problem is reported at once.
 func TestConfigReportsAll(t *testing.T) {
-	c := Config{Main: Settings{LR: -1, Momentum: 3}, Feedback: &Settings{Method: "adam"}}
+	c := Config{Main: Settings{LR: -1, Momentum: 3}, Feedback: &Settings{Method: "adagrad"}}
 	err := c.Validate()
 	for _, w := range []string{"main.lr", "main.momentum", "feedback.method"} {
 		if err == nil || !strings.Contains(err.Error(), w) {

@@ -49,6 +49,11 @@ type Schedule struct {
 	Floor float64 `json:"floor,omitempty"`
 	// Warmup is the length of the linear warm-up from 0, ≥ 0 (0 = none).
 	Warmup float64 `json:"warmup,omitempty"`
+	// Offset delays the whole schedule, ≥ 0: the factor at step t is the
+	// unshifted one at max(t − Offset, 0), in the schedule's unit. The
+	// official code shifts the learning-rate schedule of the task loss by
+	// its delay_epochs this way (learning_rate.build_lr_schedule).
+	Offset float64 `json:"offset,omitempty"`
 }
 
 // StepSchedule returns a "step" schedule in epochs: ×gamma at each
@@ -72,6 +77,7 @@ func CosineSchedule(floor float64) Schedule {
 //	cosine:   f = Floor + (1−Floor)·(1+cos(π·p))/2, p = clamp((t−w)/(totalSteps−w), 0, 1)
 //	warm-up:  f ·= t/w while t < w
 //
+// with t replaced by max(t − Offset·u, 0) when Offset is set.
 // So the warm-up starts from exactly 0 at step 0 (as the official
 // build_lr_schedule does) and the cosine starts when the warm-up ends.
 // s should be valid (see [Schedule.Validate]); Factor does not allocate.
@@ -80,6 +86,9 @@ func (s Schedule) Factor(step, stepsPerEpoch, totalSteps int64) float64 {
 	u := 1.0
 	if s.Unit != UnitStep {
 		u = float64(stepsPerEpoch)
+	}
+	if s.Offset > 0 {
+		t = max(t-s.Offset*u, 0)
 	}
 	w := s.Warmup * u
 	f := 1.0
@@ -158,6 +167,11 @@ func (s Schedule) check(prefix string, c Clock) []error {
 		}
 	} else if s.Floor != 0 {
 		errs = append(errs, bad(f("floor"), s.Floor, "only the \"cosine\" schedule uses floor; remove it or set "+f("name")+" to \"cosine\""))
+	}
+	if !finiteNonNeg(s.Offset) {
+		errs = append(errs, bad(f("offset"), s.Offset, "must be a finite number >= 0"))
+	} else if s.Offset > 0 && epochs && c.StepsPerEpoch <= 0 {
+		errs = append(errs, bad("clock.steps_per_epoch", c.StepsPerEpoch, "must be > 0 for "+f("offset")+" in epochs (or set "+f("unit")+" to \"step\")"))
 	}
 	if !finiteNonNeg(s.Warmup) {
 		errs = append(errs, bad(f("warmup"), s.Warmup, "must be a finite number >= 0"))

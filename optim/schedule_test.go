@@ -12,6 +12,8 @@ func TestScheduleFactor(t *testing.T) {
 	goyal := Schedule{Name: ScheduleStep, Gamma: 0.1, Milestones: []float64{30, 60, 80}}
 	goyalWarm := goyal
 	goyalWarm.Warmup = 5
+	goyalDelayed := goyalWarm
+	goyalDelayed.Offset = 2 // the official delay_epochs = 2 shifts the whole schedule
 	cos := CosineSchedule(0)
 	cosFloor := CosineSchedule(0.1)
 	cosWarm := Schedule{Name: ScheduleCosine, Unit: UnitStep, Warmup: 10}
@@ -43,6 +45,11 @@ func TestScheduleFactor(t *testing.T) {
 		{"goyal warm-up last", goyalWarm, 49, 10, 0, 0.98},
 		{"goyal warm-up done", goyalWarm, 50, 10, 0, 1},
 		{"goyal warm-up then drop", goyalWarm, 300, 10, 0, 0.1},
+		{"delayed during the delay", goyalDelayed, 15, 10, 0, 0},
+		{"delayed warm-up start", goyalDelayed, 20, 10, 0, 0},
+		{"delayed warm-up mid", goyalDelayed, 45, 10, 0, 0.5},
+		{"delayed before the drop", goyalDelayed, 319, 10, 0, 1},
+		{"delayed drop", goyalDelayed, 320, 10, 0, 0.1},
 		{"cosine start", cos, 0, 0, 100, 1},
 		{"cosine quarter", cos, 25, 0, 100, (1 + math.Sqrt2/2) / 2},
 		{"cosine middle", cos, 50, 0, 100, 0.5},

@@ -56,7 +56,8 @@ type group struct {
 
 type entry struct {
 	p     *nn.Param
-	buf   *tensor.Tensor // momentum buffer; nil without momentum
+	buf   *tensor.Tensor // momentum buffer (Adam: first moment); nil without
+	sq    *tensor.Tensor // second moment (Adam, RMSProp); nil for sgd and gd
 	wd    float32        // weight decay for this parameter (0 if its kind is not decayed)
 	index uint64         // position in SGD.params, for the noise stream
 }
@@ -142,8 +143,16 @@ func NewGroups(groups []Group, clock Clock, seed uint64) (*SGD, error) {
 			if mask&(1<<uint(p.Kind)) != 0 {
 				e.wd = float32(set.WeightDecay)
 			}
-			if set.Momentum != 0 {
-				e.buf = tensor.New(p.Value.Shape...)
+			switch set.Method {
+			case MethodAdam:
+				e.buf, e.sq = tensor.New(p.Value.Shape...), tensor.New(p.Value.Shape...)
+			case MethodRMSProp:
+				e.buf, e.sq = tensor.New(p.Value.Shape...), tensor.New(p.Value.Shape...)
+				e.sq.Fill(1) // TensorFlow 1 starts the mean square at 1
+			default:
+				if set.Momentum != 0 {
+					e.buf = tensor.New(p.Value.Shape...)
+				}
 			}
 			gr.entries = append(gr.entries, e)
 			o.params = append(o.params, p)
@@ -185,12 +194,19 @@ func (o *SGD) step1(only []int) {
 		lr := o.lr(g)
 		lr32 := float32(lr)
 		mu := float32(g.set.Momentum)
+		b1, b2, eps := g.set.adaptive()
+		// Adam's bias correction folded into its rate (t = step + 1).
+		adamLR := float32(lr * math.Sqrt(1-math.Pow(b2, float64(t+1))) / (1 - math.Pow(b1, float64(t+1))))
 		for _, e := range g.entries {
 			p, d := e.p.Value.Data, e.p.Grad.Data
 			if len(d) != len(p) {
 				panic(fmt.Sprintf("optim: %s: gradient has %d elements, value %d", e.p.Name, len(d), len(p)))
 			}
 			switch {
+			case g.set.Method == MethodAdam:
+				updateAdam(p, d, e.buf.Data, e.sq.Data, adamLR, e.wd, float32(b1), float32(b2), float32(eps))
+			case g.set.Method == MethodRMSProp:
+				updateRMSProp(p, d, e.buf.Data, e.sq.Data, lr32, e.wd, mu, float32(b2), float32(eps))
 			case e.buf == nil:
 				updatePlain(p, d, lr32, e.wd)
 			case g.set.Nesterov:
@@ -234,6 +250,30 @@ func updateNesterov(p, g, b []float32, lr, wd, mu float32) {
 		v := mu*b[i] + d
 		b[i] = v
 		p[i] -= lr * (d + mu*v)
+	}
+}
+
+// updateAdam does d = g + wd·p; m = β1·m + (1−β1)·d; v = β2·v + (1−β2)·d²;
+// p −= lr·m/(√v + ε) (lr includes the bias correction).
+func updateAdam(p, g, m, v []float32, lr, wd, b1, b2, eps float32) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for i := range p {
+		d := g[i] + wd*p[i]
+		m[i] = b1*m[i] + (1-b1)*d
+		v[i] = b2*v[i] + (1-b2)*d*d
+		p[i] -= lr * m[i] / (float32(math.Sqrt(float64(v[i]))) + eps)
+	}
+}
+
+// updateRMSProp does d = g + wd·p; ms = ρ·ms + (1−ρ)·d²; b = μ·b +
+// lr·d/√(ms + ε); p −= b.
+func updateRMSProp(p, g, b, ms []float32, lr, wd, mu, rho, eps float32) {
+	g, b, ms = g[:len(p)], b[:len(p)], ms[:len(p)]
+	for i := range p {
+		d := g[i] + wd*p[i]
+		ms[i] = rho*ms[i] + (1-rho)*d*d
+		b[i] = mu*b[i] + lr*d/float32(math.Sqrt(float64(ms[i]+eps)))
+		p[i] -= b[i]
 	}
 }
 

@@ -10,9 +10,25 @@ import (
 // ErrState is wrapped by the errors of [SGD.SetState].
 var ErrState = errors.New("optim: state does not match the optimizer")
 
-// MomentumPrefix starts the state name of every momentum buffer:
-// "optim.momentum.<param name>".
+// MomentumPrefix starts the state name of every momentum buffer (Adam's
+// first moment): "optim.momentum.<param name>".
 const MomentumPrefix = "optim.momentum."
+
+// SecondMomentPrefix starts the state name of every second-moment buffer
+// (Adam's v, RMSProp's mean square): "optim.second_moment.<param name>".
+const SecondMomentPrefix = "optim.second_moment."
+
+// buffers returns the entry's state tensors with their names.
+func (e *entry) buffers() []StateTensor {
+	var b []StateTensor
+	if e.buf != nil {
+		b = append(b, StateTensor{Name: MomentumPrefix + e.p.Name, Value: e.buf})
+	}
+	if e.sq != nil {
+		b = append(b, StateTensor{Name: SecondMomentPrefix + e.p.Name, Value: e.sq})
+	}
+	return b
+}
 
 // State is what a checkpoint needs to resume an [SGD] exactly: the step
 // counter and the momentum buffers. The configuration (settings, clock,
@@ -38,8 +54,8 @@ func (o *SGD) State() State {
 	s := State{Step: o.step}
 	for _, g := range o.groups {
 		for _, e := range g.entries {
-			if e.buf != nil {
-				s.Tensors = append(s.Tensors, StateTensor{Name: MomentumPrefix + e.p.Name, Value: e.buf.Clone()})
+			for _, b := range e.buffers() {
+				s.Tensors = append(s.Tensors, StateTensor{Name: b.Name, Value: b.Value.Clone()})
 			}
 		}
 	}
@@ -65,21 +81,20 @@ func (o *SGD) SetState(s State) error {
 	used := 0
 	for _, g := range o.groups {
 		for _, e := range g.entries {
-			if e.buf == nil {
-				continue
+			for _, b := range e.buffers() {
+				name := b.Name
+				t, ok := byName[name]
+				switch {
+				case !ok:
+					errs = append(errs, fmt.Errorf("%w: missing tensor %q (group %q: method %q, momentum %g)", ErrState, name, g.name, g.set.Method, g.set.Momentum))
+					continue
+				case t == nil:
+					errs = append(errs, fmt.Errorf("%w: tensor %q is nil", ErrState, name))
+				case !t.SameShape(b.Value) || len(t.Data) != len(b.Value.Data):
+					errs = append(errs, fmt.Errorf("%w: tensor %q has shape %v, parameter %q has shape %v", ErrState, name, t.Shape, e.p.Name, b.Value.Shape))
+				}
+				used++
 			}
-			name := MomentumPrefix + e.p.Name
-			t, ok := byName[name]
-			switch {
-			case !ok:
-				errs = append(errs, fmt.Errorf("%w: missing tensor %q (group %q has momentum %g)", ErrState, name, g.name, g.set.Momentum))
-				continue
-			case t == nil:
-				errs = append(errs, fmt.Errorf("%w: tensor %q is nil", ErrState, name))
-			case !t.SameShape(e.buf) || len(t.Data) != len(e.buf.Data):
-				errs = append(errs, fmt.Errorf("%w: tensor %q has shape %v, parameter %q has shape %v", ErrState, name, t.Shape, e.p.Name, e.buf.Shape))
-			}
-			used++
 		}
 	}
 	if used < len(byName) {
@@ -94,8 +109,8 @@ func (o *SGD) SetState(s State) error {
 	}
 	for _, g := range o.groups {
 		for _, e := range g.entries {
-			if e.buf != nil {
-				copy(e.buf.Data, byName[MomentumPrefix+e.p.Name].Data)
+			for _, b := range e.buffers() {
+				copy(b.Value.Data, byName[b.Name].Data)
 			}
 		}
 	}
@@ -106,8 +121,10 @@ func (o *SGD) SetState(s State) error {
 func (o *SGD) hasBuffer(name string) bool {
 	for _, g := range o.groups {
 		for _, e := range g.entries {
-			if e.buf != nil && MomentumPrefix+e.p.Name == name {
-				return true
+			for _, b := range e.buffers() {
+				if b.Name == name {
+					return true
+				}
 			}
 		}
 	}

@@ -64,7 +64,16 @@ func train(t *testing.T, o *SGD, ps []*nn.Param, steps int) {
 // the two must end bit-identical. Without the import the resumed run
 // differs, which shows that the comparison can fail.
 func TestStateResumeBitIdentical(t *testing.T) {
-	cfg := resumeConfig()
+	adam := resumeConfig()
+	adam.Feedback.Method, adam.Feedback.Momentum = MethodAdam, 0
+	rms := resumeConfig()
+	rms.Feedback.Method, rms.Feedback.Beta2 = MethodRMSProp, 0.8
+	for name, cfg := range map[string]Config{"sgd": resumeConfig(), "adam": adam, "rmsprop": rms} {
+		t.Run(name, func(t *testing.T) { checkResume(t, cfg) })
+	}
+}
+
+func checkResume(t *testing.T, cfg Config) {
 	straight := resumeParams(1)
 	oa, err := New(straight, cfg)
 	if err != nil {
@@ -166,7 +175,7 @@ func TestSetStateErrors(t *testing.T) {
 		want   []string
 	}{
 		{"negative step", func(s *State) { s.Step = -1 }, []string{"step -1 is negative"}},
-		{"missing", func(s *State) { s.Tensors = s.Tensors[1:] }, []string{`missing tensor "optim.momentum.l1.weight" (group "main" has momentum 0.9)`}},
+		{"missing", func(s *State) { s.Tensors = s.Tensors[1:] }, []string{`missing tensor "optim.momentum.l1.weight" (group "main": method "", momentum 0.9)`}},
 		{"unexpected", func(s *State) {
 			s.Tensors = append(s.Tensors, StateTensor{Name: "optim.momentum.l9.weight", Value: tensor.New(1)})
 		}, []string{`unexpected tensor "optim.momentum.l9.weight"`}},

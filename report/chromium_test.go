@@ -109,7 +109,8 @@ func TestReportInChromium(t *testing.T) {
 		}
 	}
 	checkImages(t, dom, rep.Figures)
-	for _, s := range []string{"<h1>asym compare: digits &lt;mlp&gt;</h1>", "<caption>Results on digits</caption>"} {
+	for _, s := range []string{"<h1>asym compare: digits &lt;mlp&gt;</h1>", "<caption>Results on digits</caption>", "<h2>Provenance</h2>",
+		"<dt>command</dt><dd>asym compare --threads 1</dd>"} {
 		if !strings.Contains(dom, s) {
 			t.Errorf("DOM does not contain %q", s)
 		}

@@ -89,7 +89,7 @@ func fmtSscanPt(s string, v *float64) (int, error) {
 
 func TestFiguresRender(t *testing.T) {
 	rep := sampleReport(t)
-	if len(rep.Figures) != 6 {
+	if len(rep.Figures) != 8 {
 		t.Fatalf("%d figures", len(rep.Figures))
 	}
 	for _, f := range rep.Figures {

@@ -31,7 +31,7 @@ func synthRuns(rules []string, seeds, epochs, layers int) []report.Run {
 						WeightAngle: base + rng.Float64(), ProjectionAngle: base * 0.9, GradientAngle: base * 1.1,
 						EndToEndAngle: base * 0.8, NormRatio: 1 + 0.1*float64(l), Regularizer: math.NaN()}
 					if rule == "sa" {
-						p.Regularizer = 0.01 * base
+						p.Regularizer = 0.01 * base * (1 + 0.3*rng.Float64())
 					}
 					r.Align = append(r.Align, p)
 				}
@@ -63,6 +63,8 @@ func sampleReport(t *testing.T) *report.Report {
 	al := must(report.AlignmentCurves(runs))
 	al1 := must(report.AlignmentCurves(runs[3:6]))
 	al1.Name = "alignment_fa"
+	byLayer := must(report.AlignmentByLayer(runs))
+	regs := must(report.Regularizers(runs))
 	hm := must(report.Heatmap(report.Grid{Name: "sweep_wm", Title: "WM sweep", XLabel: "alpha", YLabel: "beta",
 		X: []string{"1e-4", "1e-3", "1e-2"}, Y: []string{"0.1", "0.5"},
 		Values:     [][]float64{{91.2, 93.5, math.NaN()}, {88.1, 12.3, 90.0}},
@@ -98,5 +100,6 @@ func sampleReport(t *testing.T) *report.Report {
 		Config:     []report.KV{{Key: "data", Value: "digits"}, {Key: "model", Value: "mlp [64 32]"}, {Key: "seeds", Value: "1, 2, 3"}},
 		ConfigText: "[run]\nepochs = 6\n[rule]\nname = \"fa\" # <b>not bold</b>\n",
 		Tables:     []*report.Table{tab},
-		Figures:    []*report.Figure{lc, al, al1, hm, gd, noise}}
+		Figures:    []*report.Figure{lc, al, al1, byLayer, regs, hm, gd, noise},
+		Provenance: []report.KV{{Key: "command", Value: "asym compare --threads 1"}, {Key: "commit", Value: "18629a7"}}}
 }

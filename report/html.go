@@ -38,6 +38,10 @@ type Report struct {
 	Tables []*Table
 	// Figures are rendered as PNG (embedded in the HTML) and SVG.
 	Figures []*Figure
+	// Provenance says how and where the results were made (command line,
+	// version and commit, date, BLAS, threads, CPU; see package
+	// provenance), one key per line, shown at the end.
+	Provenance []KV
 }
 
 // rendered is a figure with its PNG.
@@ -125,6 +129,12 @@ func (r *Report) Markdown() string {
 		b.WriteString("Figures:\n\n")
 		for _, f := range r.Figures {
 			fmt.Fprintf(&b, "- %s: `%s/%s.png`, `%s/%s.svg`\n", mdEscape(f.Title), FiguresDir, f.Name, FiguresDir, f.Name)
+		}
+	}
+	if len(r.Provenance) > 0 {
+		b.WriteString("\nProvenance:\n\n")
+		for _, kv := range r.Provenance {
+			fmt.Fprintf(&b, "- **%s**: %s\n", mdEscape(kv.Key), mdEscape(kv.Value))
 		}
 	}
 	return b.String()
@@ -218,6 +228,14 @@ figcaption { color: #555; font-size: 0.9em; }
 <figcaption><strong>{{.Fig.Title}}.</strong> {{.Fig.Caption}}</figcaption>
 </figure>
 {{- end}}
+{{- end}}
+{{- if .Provenance}}
+<h2>Provenance</h2>
+<dl class="config" id="provenance">
+{{- range .Provenance}}
+<dt>{{.Key}}</dt><dd>{{.Value}}</dd>
+{{- end}}
+</dl>
 {{- end}}
 </body>
 </html>

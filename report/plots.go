@@ -1,10 +1,13 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -40,7 +43,6 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
-// lineColor returns the i-th line color.
 // linePalette holds twelve colours distinct enough for one line per rule
 // (Tableau 10 plus two).
 var linePalette = []color.Color{
@@ -50,7 +52,105 @@ var linePalette = []color.Color{
 	color.RGBA{23, 190, 207, 255}, color.RGBA{0, 0, 0, 255}, color.RGBA{255, 215, 0, 255},
 }
 
+// lineColor returns the i-th line color.
 func lineColor(i int) color.Color { return linePalette[i%len(linePalette)] }
+
+// ruleOrder gives every registered rule its colour, linePalette[i] for
+// ruleOrder[i], the same in every figure. A new rule is added here (see
+// docs/extending.md).
+var ruleOrder = []string{"bp", "fa", "dfa", "sign", "frsf", "brsf", "kp", "wm", "ia", "sa", "aa", "custom"}
+
+// RuleOf returns the rule named in a group or series label ("sa",
+// "mlp/sa", "sa · convnet", "wm alpha=0.1"), or "" if it names none.
+func RuleOf(label string) string {
+	for _, tok := range strings.FieldsFunc(label, func(r rune) bool {
+		return r == '/' || r == ' ' || r == '·' || r == ',' || r == '(' || r == ')' || r == ':'
+	}) {
+		if slices.Contains(ruleOrder, tok) {
+			return tok
+		}
+	}
+	return ""
+}
+
+// RuleColor returns the colour that rule has in every figure; ok is false
+// for a name without one.
+func RuleColor(rule string) (c color.Color, ok bool) {
+	i := slices.Index(ruleOrder, rule)
+	if i < 0 {
+		return nil, false
+	}
+	return linePalette[i%len(linePalette)], true
+}
+
+// lineStyler gives the lines of one figure their colour and dashes: a line
+// whose label names a rule has the rule's colour (see [RuleColor]); a
+// second line of the same colour in the figure is dashed; lines naming no
+// rule take the palette in turn.
+type lineStyler struct {
+	uses map[color.Color]int
+	next int
+}
+
+func (s *lineStyler) style(label string) (color.Color, []vg.Length) {
+	if s.uses == nil {
+		s.uses = map[color.Color]int{}
+	}
+	c, ok := RuleColor(RuleOf(label))
+	if !ok {
+		c = lineColor(s.next)
+		s.next++
+	}
+	n := s.uses[c]
+	s.uses[c]++
+	return c, plotutil.Dashes(n)
+}
+
+// logTicks labels a logarithmic axis at the powers of ten when the range
+// holds at least two of them, and at evenly spaced round values otherwise
+// (a loss from 0.25 to 0.5 would get no label at all).
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	labelled := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled >= 2 {
+		return ts
+	}
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// divergedGlyph marks where a run diverged.
+var divergedGlyph = draw.CrossGlyph{}
+
+// addDiverged draws a cross at each point where runs diverged, in colour
+// c, and returns the legend entry (ok false when pts is empty).
+func addDiverged(p *plot.Plot, c color.Color, pts plotter.XYs) (legendItem, bool, error) {
+	if len(pts) == 0 {
+		return legendItem{}, false, nil
+	}
+	s, err := plotter.NewScatter(pts)
+	if err != nil {
+		return legendItem{}, false, fmt.Errorf("report: diverged markers: %w", err)
+	}
+	s.Shape, s.Color, s.Radius = divergedGlyph, c, vg.Points(5)
+	p.Add(s)
+	k, _ := plotter.NewScatter(plotter.XYs{{}})
+	k.Shape, k.Color, k.Radius = divergedGlyph, color.Black, vg.Points(4)
+	return legendItem{"diverged", []plot.Thumbnailer{k}}, true, nil
+}
 
 // withAlpha returns c with alpha a (0–255), non-premultiplied.
 func withAlpha(c color.Color, a uint8) color.Color {
@@ -61,18 +161,23 @@ func withAlpha(c color.Color, a uint8) color.Color {
 
 // addBand adds a line through the means with points and, where a point
 // has N ≥ 2, a translucent mean ± std band. Points with a NaN mean are
-// skipped. It returns the legend entry, or ok false if there was nothing
-// to draw.
-func addBand(p *plot.Plot, label string, c color.Color, pts []Point) (item legendItem, ok bool, err error) {
+// skipped; on a logarithmic y axis (logY) so are non-positive means, and
+// the band's lower edge stays above a tenth of the mean. It returns the
+// legend entry, or ok false if there was nothing to draw.
+func addBand(p *plot.Plot, label string, c color.Color, dashes []vg.Length, pts []Point, logY bool) (item legendItem, ok bool, err error) {
 	var line, upper, lower plotter.XYs
 	for _, q := range pts {
-		if math.IsNaN(q.Mean) || math.IsInf(q.Mean, 0) {
+		if math.IsNaN(q.Mean) || math.IsInf(q.Mean, 0) || (logY && q.Mean <= 0) {
 			continue
 		}
 		line = append(line, plotter.XY{X: q.X, Y: q.Mean})
 		if q.N >= 2 {
+			lo := q.Mean - q.Std
+			if logY {
+				lo = math.Max(lo, q.Mean/10)
+			}
 			upper = append(upper, plotter.XY{X: q.X, Y: q.Mean + q.Std})
-			lower = append(lower, plotter.XY{X: q.X, Y: q.Mean - q.Std})
+			lower = append(lower, plotter.XY{X: q.X, Y: lo})
 		}
 	}
 	if len(line) == 0 {
@@ -97,6 +202,7 @@ func addBand(p *plot.Plot, label string, c color.Color, pts []Point) (item legen
 	}
 	l.Color = c
 	l.Width = vg.Points(1.5)
+	l.Dashes = dashes
 	s.Color = c
 	s.Shape = draw.CircleGlyph{}
 	s.Radius = vg.Points(1.5)
@@ -121,21 +227,36 @@ func (ls *legendSet) add(it legendItem) {
 }
 
 // LearningCurves plots, per group of runs (see [GroupRuns]), test
-// accuracy (in %) and training loss against the epoch: the mean over the
-// group's seeds with a mean ± std band. It returns [ErrNoData] if no run
-// logged an epoch.
+// accuracy (in %) and training loss (on a logarithmic axis) against the
+// epoch: the mean over the group's seeds with a mean ± std band. A cross
+// marks the last epoch logged by a run that then diverged. Each rule keeps
+// its colour ([RuleColor]). It returns [ErrNoData] if no run logged an
+// epoch.
 func LearningCurves(runs []Run) (*Figure, error) {
 	acc := newPlot("test accuracy", "epoch", "accuracy (%)")
-	loss := newPlot("training loss", "epoch", "loss")
+	loss := newPlot("training loss (log scale)", "epoch", "loss")
+	loss.Y.Scale = plot.LogScale{}
+	loss.Y.Tick.Marker = logTicks{}
 	var legend legendSet
-	for i, g := range GroupRuns(runs) {
+	var styles lineStyler
+	var divItem legendItem
+	drawnLoss := false
+	for _, g := range GroupRuns(runs) {
 		byEpoch := map[int][2][]float64{}
+		var divAcc, divLoss plotter.XYs
 		for _, r := range g.Runs {
 			for _, e := range r.Epochs {
 				v := byEpoch[e.Epoch]
 				v[0] = append(v[0], 100*e.TestAcc)
 				v[1] = append(v[1], e.TrainLoss)
 				byEpoch[e.Epoch] = v
+			}
+			if r.Diverged && len(r.Epochs) > 0 {
+				e := r.Epochs[len(r.Epochs)-1]
+				divAcc = append(divAcc, plotter.XY{X: float64(e.Epoch), Y: 100 * e.TestAcc})
+				if e.TrainLoss > 0 && !math.IsInf(e.TrainLoss, 0) && !math.IsNaN(e.TrainLoss) {
+					divLoss = append(divLoss, plotter.XY{X: float64(e.Epoch), Y: e.TrainLoss})
+				}
 			}
 		}
 		epochs := make([]int, 0, len(byEpoch))
@@ -148,25 +269,43 @@ func LearningCurves(runs []Run) (*Figure, error) {
 			pa = append(pa, Point{X: float64(e), Stat: Summarize(byEpoch[e][0])})
 			pl = append(pl, Point{X: float64(e), Stat: Summarize(byEpoch[e][1])})
 		}
-		c := lineColor(i)
+		c, dashes := styles.style(g.Label)
 		for _, pp := range []struct {
-			p   *plot.Plot
-			pts []Point
-		}{{acc, pa}, {loss, pl}} {
-			it, ok, err := addBand(pp.p, g.Label, c, pp.pts)
+			p    *plot.Plot
+			pts  []Point
+			div  plotter.XYs
+			logY bool
+		}{{acc, pa, divAcc, false}, {loss, pl, divLoss, true}} {
+			it, ok, err := addBand(pp.p, g.Label, c, dashes, pp.pts, pp.logY)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
 				legend.add(it)
+				drawnLoss = drawnLoss || pp.logY
+			}
+			if it, ok, err := addDiverged(pp.p, c, pp.div); err != nil {
+				return nil, err
+			} else if ok {
+				divItem = it
 			}
 		}
 	}
 	if len(legend.items) == 0 {
 		return nil, fmt.Errorf("%w: learning curves: no run logged an epoch", ErrNoData)
 	}
-	f := newFigure("learning_curves", "Learning curves", 2*panelW, panelH, [][]*plot.Plot{{acc, loss}}, legend.items)
-	f.Caption = "Mean over seeds; the band is ± one standard deviation."
+	if divItem.label != "" {
+		legend.add(divItem)
+	}
+	row := []*plot.Plot{acc, loss}
+	if !drawnLoss { // no positive loss: a log axis would have no range
+		row = row[:1]
+	}
+	f := newFigure("learning_curves", "Learning curves", vg.Length(len(row))*panelW, panelH, [][]*plot.Plot{row}, legend.items)
+	f.Caption = "Mean over seeds; the band is ± one standard deviation. Training loss on a logarithmic axis."
+	if divItem.label != "" {
+		f.Caption += " A cross marks the last epoch of a run that then diverged."
+	}
 	return f, nil
 }
 
@@ -180,16 +319,19 @@ type AlignMetric struct {
 	Unit string
 	// Get extracts the metric.
 	Get func(AlignPoint) float64
+	// NeedsB marks metrics of the backward weights, which rules without
+	// them (see [Run.NoB]) do not have: they are left off these panels.
+	NeedsB bool
 }
 
 // AlignMetrics lists the metrics of [AlignmentCurves], one panel each.
 var AlignMetrics = []AlignMetric{
-	{"weight_angle", "weight angle (W, B)", "degrees", func(p AlignPoint) float64 { return p.WeightAngle }},
-	{"projection_angle", "projection angle (Wx, Bx)", "degrees", func(p AlignPoint) float64 { return p.ProjectionAngle }},
-	{"gradient_angle", "layer-local gradient angle", "degrees", func(p AlignPoint) float64 { return p.GradientAngle }},
-	{"end_to_end_angle", "end-to-end angle to backprop", "degrees", func(p AlignPoint) float64 { return p.EndToEndAngle }},
-	{"norm_ratio", "norm ratio |B| / |W|", "ratio", func(p AlignPoint) float64 { return p.NormRatio }},
-	{"regularizer", "rule regularizer R", "R", func(p AlignPoint) float64 { return p.Regularizer }},
+	{"weight_angle", "weight angle (W, B)", "degrees", func(p AlignPoint) float64 { return p.WeightAngle }, true},
+	{"projection_angle", "projection angle (Wx, Bx)", "degrees", func(p AlignPoint) float64 { return p.ProjectionAngle }, true},
+	{"gradient_angle", "layer-local gradient angle", "degrees", func(p AlignPoint) float64 { return p.GradientAngle }, true},
+	{"end_to_end_angle", "end-to-end angle to backprop", "degrees", func(p AlignPoint) float64 { return p.EndToEndAngle }, false},
+	{"norm_ratio", "norm ratio |B| / |W|", "ratio", func(p AlignPoint) float64 { return p.NormRatio }, true},
+	{"regularizer", "rule regularizer R", "R", func(p AlignPoint) float64 { return p.Regularizer }, true},
 }
 
 // LayerMeans returns, for each logged step of r, the mean of each metric
@@ -208,7 +350,7 @@ func LayerMeans(r Run) []AlignPoint {
 		for _, p := range step {
 			bound = bound || p.Bound
 		}
-		m := AlignPoint{Step: r.Align[i].Step, Layer: "mean", Bound: bound}
+		m := AlignPoint{Step: r.Align[i].Step, Layer: "mean", Bound: bound, NoB: r.NoB()}
 		for _, am := range AlignMetrics {
 			var vs []float64
 			for _, p := range step {
@@ -220,6 +362,9 @@ func LayerMeans(r Run) []AlignPoint {
 			v := s.Mean
 			if am.Key == "regularizer" && s.N > 0 {
 				v = s.Mean * float64(s.N)
+			}
+			if m.NoB && am.NeedsB {
+				v = math.NaN() // runs logged before no_b existed hold 0° here
 			}
 			setAlign(&m, am.Key, v)
 		}
@@ -251,62 +396,106 @@ func setAlign(p *AlignPoint, key string, v float64) {
 // alignLine is one line of an alignment panel: values per step over the
 // runs of a group.
 type alignLine struct {
-	label string
-	color color.Color
-	// byStep[step] lists, per run, the value.
+	label  string
+	color  color.Color
+	dashes []vg.Length
+	// noB marks a rule without backward weights: left off the panels of
+	// metrics that need B.
+	noB bool
 	pts func(get func(AlignPoint) float64) []Point
+}
+
+// groupNoB reports whether every run of g has no backward weights.
+func groupNoB(g Group) bool {
+	for _, r := range g.Runs {
+		if !r.NoB() {
+			return false
+		}
+	}
+	return len(g.Runs) > 0
+}
+
+// layerLines returns one line per layer of the runs (at most
+// [MaxLayerLines], evenly spaced), colored from the input, dark, to the
+// output, light, and a caption note when layers were left out.
+func layerLines(runs []Run) ([]alignLine, string) {
+	var layers []string
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for _, p := range r.Align {
+			if !seen[p.Layer] {
+				seen[p.Layer] = true
+				layers = append(layers, p.Layer)
+			}
+		}
+	}
+	shown := pickLayers(len(layers))
+	note := ""
+	if len(shown) < len(layers) {
+		note = fmt.Sprintf(" %d of the %d layers are shown, evenly spaced.", len(shown), len(layers))
+	}
+	cm := depthColors()
+	var lines []alignLine
+	for k, li := range shown {
+		name := layers[li]
+		t := 0.0
+		if len(shown) > 1 {
+			t = float64(k) / float64(len(shown)-1)
+		}
+		c, _ := cm.At(0.85 * t)
+		lines = append(lines, alignLine{label: name, color: c, pts: func(get func(AlignPoint) float64) []Point {
+			return stepPoints(runs, func(r Run) []AlignPoint { return r.Align }, name, get)
+		}})
+	}
+	return lines, note
 }
 
 // AlignmentCurves plots the alignment metrics against the training step,
 // one panel per metric with data. With one group of runs (see
 // [GroupRuns]) it draws one line per layer (mean over seeds; at most
 // [MaxLayerLines] layers, colored from the input, dark, to the output,
-// light); with several groups, one line per group: the mean over the
-// bound layers ([LayerMeans]) with a mean ± std band over seeds. It
-// returns [ErrNoData] if no run logged alignment metrics.
+// light); with several groups, one line per group in its rule's colour:
+// the mean over the bound layers ([LayerMeans]) with a mean ± std band
+// over seeds, and no regularizer panel (the rules' regularizers differ in
+// scale by orders of magnitude: see [Regularizers]; the layers:
+// [AlignmentByLayer]). Rules without backward weights ([Run.NoB]) are
+// left off the panels of metrics of B. It returns [ErrNoData] if no run
+// logged alignment metrics.
 func AlignmentCurves(runs []Run) (*Figure, error) {
 	groups := GroupRuns(runs)
 	var lines []alignLine
 	caption := ""
+	var noB []string
 	if len(groups) == 1 {
-		var layers []string
-		seen := map[string]bool{}
-		for _, r := range groups[0].Runs {
-			for _, p := range r.Align {
-				if !seen[p.Layer] {
-					seen[p.Layer] = true
-					layers = append(layers, p.Layer)
-				}
-			}
+		var note string
+		lines, note = layerLines(groups[0].Runs)
+		caption = "One line per layer, mean over seeds (" + groups[0].Label + ")." + note
+		if groupNoB(groups[0]) {
+			noB = append(noB, groups[0].Label)
 		}
-		shown := pickLayers(len(layers))
-		if len(shown) < len(layers) {
-			caption = fmt.Sprintf(" %d of the %d layers are shown, evenly spaced.", len(shown), len(layers))
-		}
-		cm := depthColors()
-		for k, li := range shown {
-			name := layers[li]
-			t := 0.0
-			if len(shown) > 1 {
-				t = float64(k) / float64(len(shown)-1)
-			}
-			c, _ := cm.At(0.85 * t)
-			lines = append(lines, alignLine{label: name, color: c, pts: func(get func(AlignPoint) float64) []Point {
-				return stepPoints(groups[0].Runs, func(r Run) []AlignPoint { return r.Align }, name, get)
-			}})
-		}
-		caption = "One line per layer, mean over seeds (" + groups[0].Label + ")." + caption
 	} else {
-		for i, g := range groups {
-			lines = append(lines, alignLine{label: g.Label, color: lineColor(i), pts: func(get func(AlignPoint) float64) []Point {
+		var styles lineStyler
+		for _, g := range groups {
+			c, d := styles.style(g.Label)
+			nb := groupNoB(g)
+			if nb {
+				noB = append(noB, g.Label)
+			}
+			lines = append(lines, alignLine{label: g.Label, color: c, dashes: d, noB: nb, pts: func(get func(AlignPoint) float64) []Point {
 				return stepPoints(g.Runs, LayerMeans, "mean", get)
 			}})
 		}
 		caption = "Mean over the layers each rule is bound to; the band is ± one standard deviation over seeds."
 	}
+	if len(noB) > 0 {
+		caption += fmt.Sprintf(" %s has no backward weights B (no B): it appears only on the end-to-end panel.", strings.Join(noB, ", "))
+	}
 	var panels []*plot.Plot
 	var legend legendSet
 	for _, am := range AlignMetrics {
+		if am.Key == "regularizer" && len(groups) > 1 {
+			continue
+		}
 		p := newPlot(am.Title, "step", am.Unit)
 		if am.Unit == "degrees" {
 			// Angles span at least 0°–90° (more if the data go beyond), so
@@ -315,7 +504,10 @@ func AlignmentCurves(runs []Run) (*Figure, error) {
 		}
 		drawn := false
 		for _, l := range lines {
-			it, ok, err := addBand(p, l.label, l.color, l.pts(am.Get))
+			if am.NeedsB && (l.noB || (len(groups) == 1 && len(noB) > 0)) {
+				continue
+			}
+			it, ok, err := addBand(p, l.label, l.color, l.dashes, l.pts(am.Get), false)
 			if err != nil {
 				return nil, err
 			}
@@ -340,6 +532,98 @@ func AlignmentCurves(runs []Run) (*Figure, error) {
 	f := newFigure("alignment", "Alignment of backward with forward weights", vg.Length(ncols)*panelW*0.9,
 		vg.Length(len(grid))*panelH, grid, legend.items)
 	f.Caption = caption
+	return f, nil
+}
+
+// smallPanels lays out panels in rows of at most cols.
+func smallPanels(panels []*plot.Plot, cols int) [][]*plot.Plot {
+	var grid [][]*plot.Plot
+	for i := 0; i < len(panels); i += cols {
+		row := make([]*plot.Plot, cols)
+		copy(row, panels[i:min(i+cols, len(panels))])
+		grid = append(grid, row)
+	}
+	return grid
+}
+
+// AlignmentByLayer plots, for every group of runs with backward weights,
+// the weight angle ∠(W, B) of each layer against the training step (mean
+// over seeds; at most [MaxLayerLines] layers, colored from the input,
+// dark, to the output, light): one panel per group, on a common 0°–90°
+// scale. Groups without B ([Run.NoB]) are left out. It returns
+// [ErrNoData] if no group has a weight angle.
+func AlignmentByLayer(runs []Run) (*Figure, error) {
+	var panels []*plot.Plot
+	var legend legendSet
+	note := ""
+	var left []string
+	for _, g := range GroupRuns(runs) {
+		if groupNoB(g) {
+			left = append(left, g.Label)
+			continue
+		}
+		lines, n := layerLines(g.Runs)
+		note = cmp.Or(note, n)
+		p := newPlot(g.Label, "step", "weight angle (°)")
+		p.Y.Min, p.Y.Max = 0, 90
+		drawn := false
+		for _, l := range lines {
+			it, ok, err := addBand(p, l.label, l.color, nil, l.pts(func(a AlignPoint) float64 { return a.WeightAngle }), false)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				legend.add(it)
+				drawn = true
+			}
+		}
+		if drawn {
+			panels = append(panels, p)
+		}
+	}
+	if len(panels) == 0 {
+		return nil, fmt.Errorf("%w: alignment by layer: no weight angles", ErrNoData)
+	}
+	const cols = 4
+	grid := smallPanels(panels, min(cols, len(panels)))
+	ncols := min(cols, len(panels))
+	f := newFigure("alignment_layers", "Weight angle of every layer", vg.Length(ncols)*panelW*0.7,
+		vg.Length(len(grid))*panelH*0.8, grid, legend.items)
+	f.Caption = "Weight angle ∠(W, B) of each layer, mean over seeds, input layer dark to output layer light; one panel per rule." + note
+	if len(left) > 0 {
+		f.Caption += " Left out (no B): " + strings.Join(left, ", ") + "."
+	}
+	return f, nil
+}
+
+// Regularizers plots, for every group of runs whose rule has a
+// regularizer, its value R summed over the layers against the training
+// step (mean over seeds, ± std band), one panel per group with a scale of
+// its own, in the rule's colour. It returns [ErrNoData] if no run logged a
+// regularizer.
+func Regularizers(runs []Run) (*Figure, error) {
+	var panels []*plot.Plot
+	var styles lineStyler
+	for _, g := range GroupRuns(runs) {
+		pts := stepPoints(g.Runs, LayerMeans, "mean", func(a AlignPoint) float64 { return a.Regularizer })
+		c, _ := styles.style(g.Label)
+		p := newPlot(g.Label, "step", "R")
+		_, ok, err := addBand(p, g.Label, c, nil, pts, false)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			panels = append(panels, p)
+		}
+	}
+	if len(panels) == 0 {
+		return nil, fmt.Errorf("%w: regularizers: no run logged a regularizer", ErrNoData)
+	}
+	const cols = 4
+	ncols := min(cols, len(panels))
+	grid := smallPanels(panels, ncols)
+	f := newFigure("regularizers", "Regularizer of each rule", vg.Length(ncols)*panelW*0.7, vg.Length(len(grid))*panelH*0.8, grid, nil)
+	f.Caption = "The rule's regularizer R(B; x, W, y) summed over the layers, mean over seeds (band: ± one standard deviation); each panel has its own scale."
 	return f, nil
 }
 
@@ -592,7 +876,11 @@ type LineSpec struct {
 }
 
 // LinePlot draws each series as a line through its means with ± std error
-// bars. It returns [ErrNoData] if no point has a finite mean.
+// bars, in its rule's colour ([RuleColor]). A cross marks every x where
+// runs diverged: at the mean of the others, or at the top of the panel
+// when all diverged (where the line stops). With at most [MaxTicks]
+// distinct x values the x axis has a tick at each of them and nowhere
+// else. It returns [ErrNoData] if no point has a finite mean.
 func LinePlot(spec LineSpec, series []Series) (*Figure, error) {
 	p := newPlot(spec.Title, spec.XLabel, spec.YLabel)
 	if spec.LogX {
@@ -600,28 +888,47 @@ func LinePlot(spec LineSpec, series []Series) (*Figure, error) {
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
 	var xmin, xmax = math.Inf(1), math.Inf(-1)
+	ymax := math.Inf(-1)
 	var legend legendSet
+	var styles lineStyler
+	xs := map[float64]bool{}
+	type divMark struct {
+		c     color.Color
+		x, y  float64
+		atTop bool
+	}
+	var divs []divMark
 	for i, s := range series {
 		var xys plotter.XYs
 		var errs plotter.YErrors
+		c, dashes := styles.style(s.Label)
 		for _, q := range s.Points {
-			if math.IsNaN(q.Mean) || math.IsInf(q.Mean, 0) || (spec.LogX && q.X <= 0) {
+			if spec.LogX && q.X <= 0 {
+				continue
+			}
+			if q.Bad > 0 {
+				divs = append(divs, divMark{c: c, x: q.X, y: q.Mean, atTop: math.IsNaN(q.Mean) || math.IsInf(q.Mean, 0)})
+				xs[q.X] = true
+				xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
+			}
+			if math.IsNaN(q.Mean) || math.IsInf(q.Mean, 0) {
 				continue
 			}
 			xys = append(xys, plotter.XY{X: q.X, Y: q.Mean})
 			errs = append(errs, struct{ Low, High float64 }{q.Std, q.Std})
 			xmin, xmax = math.Min(xmin, q.X), math.Max(xmax, q.X)
+			ymax = math.Max(ymax, q.Mean+q.Std)
+			xs[q.X] = true
 		}
 		if len(xys) == 0 {
 			continue
 		}
-		c := lineColor(i)
 		l, sc, err := plotter.NewLinePoints(xys)
 		if err != nil {
 			return nil, fmt.Errorf("report: %s: %s: %w", spec.Name, s.Label, err)
 		}
 		l.Color, l.Width = c, vg.Points(1.5)
-		l.Dashes = plotutil.Dashes(i)
+		l.Dashes = dashes
 		sc.Color, sc.Shape, sc.Radius = c, plotutil.Shape(i), vg.Points(3)
 		eb, err := plotter.NewYErrorBars(errBars{xys, errs})
 		if err != nil {
@@ -633,6 +940,33 @@ func LinePlot(spec LineSpec, series []Series) (*Figure, error) {
 	}
 	if len(legend.items) == 0 {
 		return nil, fmt.Errorf("%w: %s: no finite point", ErrNoData, spec.Name)
+	}
+	divAny := false
+	for _, d := range divs {
+		y := d.y
+		if d.atTop {
+			y = ymax
+		}
+		it, ok, err := addDiverged(p, d.c, plotter.XYs{{X: d.x, Y: y}})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			legend.add(it)
+			divAny = true
+		}
+	}
+	if len(xs) <= MaxTicks {
+		ticks := make([]float64, 0, len(xs))
+		for x := range xs {
+			ticks = append(ticks, x)
+		}
+		sort.Float64s(ticks)
+		var ct plot.ConstantTicks
+		for _, x := range ticks {
+			ct = append(ct, plot.Tick{Value: x, Label: fmt.Sprintf("%g", x)})
+		}
+		p.X.Tick.Marker = ct
 	}
 	if spec.LogX {
 		// A log axis needs a positive range; pad it (a single x would
@@ -650,8 +984,15 @@ func LinePlot(spec LineSpec, series []Series) (*Figure, error) {
 	}
 	f := newFigure(spec.Name, spec.Title, 1.4*panelW, 1.2*panelH, [][]*plot.Plot{{p}}, legend.items)
 	f.Caption = spec.Caption
+	if divAny {
+		f.Caption += " A cross marks a setting where runs diverged (at the top of the panel when every seed did)."
+	}
 	return f, nil
 }
+
+// MaxTicks is the most distinct x values a line plot labels one by one
+// (see [LinePlot]).
+const MaxTicks = 12
 
 type errBars struct {
 	plotter.XYs

@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"github.com/asymlab/asym/metrics"
+	"github.com/asymlab/asym/rules"
 )
 
 // MetricsFile is the name of a run directory's metrics file.
@@ -56,8 +57,9 @@ type EpochPoint struct {
 	// TrainLoss and TrainAcc are the epoch's training loss and accuracy
 	// (accuracies are fractions in [0, 1]).
 	TrainLoss, TrainAcc float64
-	// TestLoss and TestAcc are measured on the test set after the epoch.
-	TestLoss, TestAcc float64
+	// TestLoss and TestAcc are measured on the test set after the epoch;
+	// TestTop5 is the top-5 accuracy (0 in runs written before it).
+	TestLoss, TestAcc, TestTop5 float64
 }
 
 // AlignPoint is one "align" line of metrics.jsonl (see
@@ -75,6 +77,25 @@ type AlignPoint struct {
 	NormRatio float64
 	// Regularizer is the rule's regularizer for the layer, NaN if none.
 	Regularizer float64
+	// NoB marks a rule without backward weights (direct feedback
+	// alignment): the metrics of B are NaN and shown as "no B".
+	NoB bool
+}
+
+// NoB reports whether the run's rule has no backward weights (its
+// alignment lines say so, or the registered rule of that name does, for
+// runs logged before the lines carried it): the metrics of B do not exist
+// for it.
+func (r Run) NoB() bool {
+	if info, ok := rules.Lookup(r.Rule); ok && r.Rule != "" && info.NoB {
+		return true
+	}
+	for _, p := range r.Align {
+		if p.NoB {
+			return true
+		}
+	}
+	return false
 }
 
 // FinalTestAcc returns the test accuracy after the last epoch, NaN if no
@@ -114,6 +135,7 @@ type epochLine struct {
 	TrainAcc  metrics.Num `json:"train_acc"`
 	TestLoss  metrics.Num `json:"test_loss"`
 	TestAcc   metrics.Num `json:"test_acc"`
+	TestTop5  metrics.Num `json:"test_top5"`
 }
 
 // ReadRun reads dir/metrics.jsonl into a Run named after the directory.
@@ -180,7 +202,7 @@ func ReadMetrics(rd io.Reader, name string) (Run, error) {
 				return Run{}, bad("epoch line without a valid \"epoch\"")
 			}
 			p := EpochPoint{Epoch: *e.Epoch, Step: e.Step, TrainLoss: float64(e.TrainLoss), TrainAcc: float64(e.TrainAcc),
-				TestLoss: float64(e.TestLoss), TestAcc: float64(e.TestAcc)}
+				TestLoss: float64(e.TestLoss), TestAcc: float64(e.TestAcc), TestTop5: float64(e.TestTop5)}
 			if i, ok := epochAt[p.Epoch]; ok {
 				run.Epochs[i] = p
 			} else {
@@ -201,7 +223,7 @@ func ReadMetrics(rd io.Reader, name string) (Run, error) {
 			m := l.Metrics()
 			p := AlignPoint{Step: l.Step, Layer: l.Layer, Bound: l.Bound, WeightAngle: m.WeightAngle,
 				ProjectionAngle: m.ProjectionAngle, GradientAngle: m.GradientAngle, EndToEndAngle: m.EndToEndAngle,
-				NormRatio: m.NormRatio, Regularizer: m.Regularizer}
+				NormRatio: m.NormRatio, Regularizer: m.Regularizer, NoB: m.NoB}
 			k := key{l.Step, l.Layer}
 			if i, ok := alignAt[k]; ok {
 				run.Align[i] = p

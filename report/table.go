@@ -17,10 +17,18 @@ type Cell struct {
 	Numeric bool
 	Value   Stat
 	Digits  int
+	// Stub marks a text cell standing in a numeric column for a value
+	// that does not exist ("–", "no B"): the column stays right-aligned.
+	Stub bool
 }
 
 // Text returns a text cell.
 func Text(s string) Cell { return Cell{Text: s} }
+
+// Stub returns a text cell that stands for a missing value in a numeric
+// column ("–" where a value does not apply, "no B" for a rule without
+// backward weights); it does not make the column a text column.
+func Stub(s string) Cell { return Cell{Text: s, Stub: true} }
 
 // Number returns a cell with one value.
 func Number(v float64, digits int) Cell {
@@ -81,17 +89,17 @@ func (t *Table) Add(cells ...Cell) {
 	t.Rows = append(t.Rows, cells)
 }
 
-// numericColumn reports whether every cell of column j is numeric.
+// numericColumn reports whether every cell of column j is numeric or a
+// stub, and at least one is numeric.
 func (t *Table) numericColumn(j int) bool {
-	if len(t.Rows) == 0 {
-		return false
-	}
+	num := false
 	for _, r := range t.Rows {
-		if !r[j].Numeric {
+		if !r[j].Numeric && !r[j].Stub {
 			return false
 		}
+		num = num || r[j].Numeric
 	}
-	return true
+	return num
 }
 
 // mdEscape makes s safe inside a Markdown table cell.
@@ -167,7 +175,7 @@ func (t *Table) HTML() template.HTML {
 	for _, r := range t.Rows {
 		row := make([]htmlCell, len(r))
 		for j, c := range r {
-			row[j] = htmlCell{c.String(), c.Numeric}
+			row[j] = htmlCell{c.String(), c.Numeric || c.Stub}
 		}
 		data.Rows = append(data.Rows, row)
 	}

@@ -87,3 +87,22 @@ func TestTableAddPanics(t *testing.T) {
 	tab := &report.Table{Columns: []string{"a", "b"}}
 	tab.Add(report.Text("only one"))
 }
+
+// A numeric column with stub cells ("–", "no B") stays right-aligned.
+func TestStubKeepsColumnNumeric(t *testing.T) {
+	tab := &report.Table{Columns: []string{"rule", "gap", "note"}}
+	tab.Add(report.Text("bp"), report.Stub("–"), report.Text("x"))
+	tab.Add(report.Text("fa"), report.Number(1.5, 2), report.Text("y"))
+	md := tab.Markdown()
+	if !strings.Contains(md, "|:---|---:|:---|") || !strings.Contains(md, "| bp | – | x |") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	if h := string(tab.HTML()); !strings.Contains(h, `<td class="num">–</td>`) {
+		t.Errorf("HTML stub cell not right-aligned:\n%s", h)
+	}
+	only := &report.Table{Columns: []string{"a"}}
+	only.Add(report.Stub("–"))
+	if !strings.Contains(only.Markdown(), "|:---|") {
+		t.Errorf("a column of stubs only is not numeric:\n%s", only.Markdown())
+	}
+}

@@ -3,12 +3,14 @@ package rules_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
+	"github.com/asymlab/asym/rules/ruletest"
 	"github.com/asymlab/asym/tensor"
 )
 
@@ -18,6 +20,9 @@ func smallSpecs() []models.Spec {
 		{Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 		{Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 		{Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+		{Arch: "resnet8v2", Width: 0.25, In: []int{3, 8, 8}, Classes: 3, Shortcut: "first"},
+		{Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 2, MLP: 12},
+		{Arch: "vit", In: []int{1, 8, 8}, Classes: 3, Dim: 8, Heads: 2, Depth: 2, MLP: 12, Patch: 4},
 	}
 }
 
@@ -41,14 +46,15 @@ func buildBound(t *testing.T, spec models.Spec, rule string, opts rules.Options)
 // must produce, on its first step, exactly backprop's gradients for every
 // parameter of the model (W, biases, BatchNorm), bit for bit: B is used
 // exactly where backprop uses W. FA keeps B = W for ever; the trained
-// rules only move B after this step.
+// rules only move B after this step. The GPT and the ViT are included:
+// their Q, K, V, output, MLP and classifier projections use B.
 func TestCopyEqualsBackprop(t *testing.T) {
 	for _, spec := range smallSpecs() {
 		for _, rule := range []string{"fa", "kp", "sa", "wm", "ia", "aa"} {
 			t.Run(spec.Arch+"/"+rule, func(t *testing.T) {
 				ref := buildBound(t, spec, "bp", rules.Options{})
 				net := buildBound(t, spec, rule, rules.Options{BInit: "copy"})
-				x, y := batch(rand.New(rand.NewPCG(5, 5)), 6, spec.In, spec.Classes)
+				x, y := ruletest.Batch(rand.New(rand.NewPCG(5, 5)), ref, 6)
 				lref := forwardBackward(newCtx(), ref, x, y)
 				l := forwardBackward(newCtx(), net, x, y)
 				if l != lref {
@@ -72,7 +78,7 @@ func TestCopyEqualsBackprop(t *testing.T) {
 					}
 					n++
 				}
-				for _, wl := range net.WeightLayers() {
+				for _, wl := range ruletest.Selectable(net) {
 					if wl.Feedback() == wl.Weight() {
 						t.Errorf("%s: %s did not give the layer a B of its own", wl.Name(), rule)
 					}
@@ -302,5 +308,44 @@ func TestDirectFeedbackSkipsInputGradients(t *testing.T) {
 			forwardBackward(newCtx(), net, x, y)
 			checkNeedDX(t, tc.rule, recs, tc.want)
 		})
+	}
+}
+
+// TestTransformerSelection checks --layers globs on the Transformer names
+// and that embedding tables are bound only when named.
+func TestTransformerSelection(t *testing.T) {
+	spec := models.Spec{Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 2, MLP: 12}
+	net, err := models.Build(spec, tensor.NewRand(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(ls []nn.WeightLayer) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Name())
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		opts rules.Options
+		want []string
+	}{
+		{rules.Options{Layers: "blocks.*.attn.*"}, []string{"blocks.0.attn.q", "blocks.0.attn.k", "blocks.0.attn.v", "blocks.0.attn.proj",
+			"blocks.1.attn.q", "blocks.1.attn.k", "blocks.1.attn.v", "blocks.1.attn.proj"}},
+		{rules.Options{Layers: "blocks.1.mlp.*,head"}, []string{"blocks.1.mlp.fc1", "blocks.1.mlp.fc2", "head"}},
+		{rules.Options{Layers: "tok_emb,pos_emb"}, []string{"tok_emb", "pos_emb"}},
+		{rules.Options{Layers: "hidden", Exclude: "blocks.*.attn.*"}, []string{"blocks.0.mlp.fc1", "blocks.0.mlp.fc2", "blocks.1.mlp.fc1", "blocks.1.mlp.fc2"}},
+	} {
+		got, err := rules.Select(net, tc.opts)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.opts, err)
+		}
+		if g := names(got); !slices.Equal(g, tc.want) {
+			t.Errorf("%+v: selected %v, want %v", tc.opts, g, tc.want)
+		}
+	}
+	all, _ := rules.Select(net, rules.Options{})
+	if g := names(all); len(g) != 13 || g[0] != "blocks.0.attn.q" || g[12] != "head" {
+		t.Errorf("all: %v, want the 12 block projections and head", g)
 	}
 }

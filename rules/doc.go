@@ -32,6 +32,13 @@
 // (its pre- and post-synaptic activity and its own weight); Sparse needs x
 // sent forward through B and Self needs W itself.
 //
+// Three options reproduce the official code exactly (docs/paper-fidelity.md):
+// Options.Bias adds the layer's bias to y and to Bx (use_bias_forward,
+// use_bias_backward); Options.NullBorder makes Null on strided, padded
+// convolutions sum the padded border of Bᵀy too (the official explicit
+// padding; through [nn.Bordered]); Options.Schedules varies the settings
+// over the run like the official rate_scheduler ([CoeffSchedule]).
+//
 // # Rules
 //
 // Each rule is one small type in one file whose doc comment gives the

@@ -316,7 +316,7 @@ func batch(rng *rand.Rand, n int, in []int, k int) (*tensor.Tensor, []int32) {
 func forwardBackward(c *nn.Ctx, net *nn.Network, x *tensor.Tensor, y []int32) float64 {
 	logits := net.Forward(c, x)
 	var dl tensor.Tensor
-	loss, _ := c.E.SoftmaxCrossEntropy(&dl, logits, y, 0)
+	loss, _, _ := net.Head.Loss(c.E, &dl, logits, y, 0)
 	net.Backward(c, &dl)
 	return loss
 }
@@ -383,24 +383,37 @@ func TestKolenPollackContraction(t *testing.T) {
 	}
 }
 
-// TestKolenPollackGradient checks B.Grad = δW + (λ + 2·decay)·B with the
-// extra Decay primitive.
+// TestKolenPollackGradient checks B.Grad = δW + (w_decay·λ + 2·decay)·B,
+// in asym's default form (w_decay = 1) and the official one (w_decay = 0:
+// no L2 on B, only the Decay primitive).
 func TestKolenPollackGradient(t *testing.T) {
 	const wd, decay = 0.25, 0.1
-	env := newEnv(8)
-	env.WeightDecay = wd
-	net := boundMLP(t, "kp", map[string]float64{"decay": decay}, env, 8)
-	x, y := batch(rand.New(rand.NewPCG(2, 2)), 16, net.In, net.Classes)
-	forwardBackward(newCtx(), net, x, y)
-	for _, l := range net.WeightLayers() {
-		b, w := l.Feedback(), l.Weight()
-		for i, g := range b.Grad.Data {
-			want := float64(w.Grad.Data[i]) + (wd+2*decay)*float64(b.Value.Data[i])
-			// One float32 multiply-add: a few ulps of O(1) numbers.
-			if math.Abs(float64(g)-want) > 1e-6*(1+math.Abs(want)) {
-				t.Fatalf("%s: B.Grad[%d] = %g, want δW + (λ+2·decay)B = %g", l.Name(), i, g, want)
+	for _, tc := range []struct {
+		name     string
+		settings map[string]float64
+		lambda   float64 // B's decay coefficient, written out
+	}{
+		{"default", map[string]float64{"decay": decay}, wd + 2*decay},
+		{"official", map[string]float64{"decay": decay, "w_decay": 0}, 2 * decay},
+		{"half", map[string]float64{"w_decay": 0.5}, 0.5 * wd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(8)
+			env.WeightDecay = wd
+			net := boundMLP(t, "kp", tc.settings, env, 8)
+			x, y := batch(rand.New(rand.NewPCG(2, 2)), 16, net.In, net.Classes)
+			forwardBackward(newCtx(), net, x, y)
+			for _, l := range net.WeightLayers() {
+				b, w := l.Feedback(), l.Weight()
+				for i, g := range b.Grad.Data {
+					want := float64(w.Grad.Data[i]) + tc.lambda*float64(b.Value.Data[i])
+					// One float32 multiply-add: a few ulps of O(1) numbers.
+					if math.Abs(float64(g)-want) > 1e-6*(1+math.Abs(want)) {
+						t.Fatalf("%s: B.Grad[%d] = %g, want δW + %g·B = %g", l.Name(), i, g, tc.lambda, want)
+					}
+				}
 			}
-		}
+		})
 	}
 }
 

@@ -40,6 +40,13 @@ type regularizer struct {
 	s        *regScratch
 	// meanPos divides the data terms by the number of output positions.
 	meanPos bool
+	// sched, when set, replaces k step by step.
+	sched *scheduler
+	// bias adds the layer's bias to y and Bx ([Env.Bias]).
+	bias bool
+	// border is the layer's padded-input maps when Null includes the
+	// border ([Env.NullBorder]) and the layer is strided and padded.
+	border nn.Bordered
 	// in standardises x (see InputOptions).
 	in InputOptions
 }
@@ -48,9 +55,9 @@ type regularizer struct {
 // Update runs layer after layer, so all layers share it and it is as large
 // as the largest layer's activations, not their sum.
 type regScratch struct {
-	bx, z, sig, xn, yn tensor.Tensor
-	xs, xb, yc         tensor.Tensor // standardised and batch-centred x, centred y
-	ones, mean         tensor.Tensor
+	bx, z, sig, xn, yn, yb tensor.Tensor
+	xs, xb, yc             tensor.Tensor // standardised and batch-centred x, centred y
+	ones, mean             tensor.Tensor
 }
 
 func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *regularizer {
@@ -59,8 +66,48 @@ func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *reg
 	if env.scratch == nil {
 		env.scratch = new(regScratch)
 	}
-	return &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
-		meanPos: env.Positions != PositionsSum, in: env.Input}
+	r := &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
+		meanPos: env.Positions != PositionsSum, bias: env.Bias && l.Bias() != nil, sched: env.sched, in: env.Input}
+	if bl, ok := l.(nn.Bordered); ok && env.NullBorder && bl.StridedPadded() {
+		r.border = bl
+	}
+	return r
+}
+
+// applyT computes dst = Bᵀ ⋆ v, onto the padded input when the border is
+// included.
+func (r *regularizer) applyT(e engine.Backend, l nn.WeightLayer, dst, m, v *tensor.Tensor) {
+	if r.border != nil {
+		r.border.ApplyTBorder(e, dst, m, v)
+		return
+	}
+	l.ApplyT(e, dst, m, v)
+}
+
+// outerNull computes dst = beta·dst + alpha·Σ y ⊗ z for the Null term's z
+// (of the padded input's shape when the border is included).
+func (r *regularizer) outerNull(e engine.Backend, l nn.WeightLayer, dst, y, z *tensor.Tensor, alpha, beta float32) {
+	if r.border != nil {
+		r.border.OuterBorder(e, dst, y, z, alpha, beta)
+		return
+	}
+	l.Outer(e, dst, y, z, alpha, beta)
+}
+
+// applyB computes dst = B ⋆ x, plus the bias when it is included.
+func (r *regularizer) applyB(e engine.Backend, l nn.WeightLayer, dst, b, x *tensor.Tensor) {
+	l.Apply(e, dst, b, x)
+	if r.bias {
+		e.AddBias(dst, l.Bias().Value.Data)
+	}
+}
+
+// coeffs returns the coefficients of the current step.
+func (r *regularizer) coeffs(c *nn.Ctx) Coeffs {
+	if r.sched != nil {
+		return r.sched.at(c.Step)
+	}
+	return r.k
 }
 
 // norm returns what the data terms are divided by: the batch size, times
@@ -99,9 +146,17 @@ func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) 
 	}
 	if fresh {
 		l.Apply(c.E, &r.s.yn, l.Weight().Value, x)
+		if r.bias {
+			c.E.AddBias(&r.s.yn, l.Bias().Value.Data)
+		}
 		y = &r.s.yn
 	} else {
 		y = l.Preactivation(c.E)
+		if r.bias {
+			r.s.yb.CopyFrom(y)
+			c.E.AddBias(&r.s.yb, l.Bias().Value.Data)
+			y = &r.s.yb
+		}
 	}
 	if r.in.BatchCenterOutput {
 		r.batchCenter(c.E, &r.s.yc, y)
@@ -165,9 +220,9 @@ func (r *regularizer) Update(c *nn.Ctx, l nn.WeightLayer) {
 	g := r.b.Grad
 	B, W := r.b.Value, l.Weight().Value
 	inv := float32(1 / r.norm(x, y, l))
-	k := r.k
+	k := r.coeffs(c)
 	outer := false
-	if k.Null != 0 && k.Sparse == 0 {
+	if k.Null != 0 && k.Sparse == 0 && r.border == nil {
 		// v = 2·Null·Bᵀy − Amp·x; ∇ += E[y vᵀ].
 		l.ApplyT(e, &r.s.sig, B, y)
 		e.Scale(float32(2*k.Null), r.s.sig.Data)
@@ -180,7 +235,7 @@ func (r *regularizer) Update(c *nn.Ctx, l nn.WeightLayer) {
 		if k.Amp != 0 || k.Sparse != 0 {
 			// u = 2·Sparse·Bx − Amp·y; ∇ += E[u xᵀ].
 			if k.Sparse != 0 {
-				l.Apply(e, &r.s.sig, B, x)
+				r.applyB(e, l, &r.s.sig, B, x)
 				e.Scale(float32(2*k.Sparse), r.s.sig.Data)
 			} else {
 				r.s.sig.ResizeLike(y)
@@ -193,12 +248,12 @@ func (r *regularizer) Update(c *nn.Ctx, l nn.WeightLayer) {
 			outer = true
 		}
 		if k.Null != 0 {
-			l.ApplyT(e, &r.s.z, B, y)
+			r.applyT(e, l, &r.s.z, B, y)
 			beta := float32(0)
 			if outer {
 				beta = 1
 			}
-			l.Outer(e, g, y, &r.s.z, 2*float32(k.Null)*inv, beta)
+			r.outerNull(e, l, g, y, &r.s.z, 2*float32(k.Null)*inv, beta)
 			outer = true
 		}
 	}
@@ -221,7 +276,7 @@ func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
 	e := c.E
 	B, W := r.b.Value, l.Weight().Value
 	n := r.norm(x, y, l)
-	k := r.k
+	k := r.coeffs(c)
 	var R float64
 	if k.Decay != 0 {
 		R += k.Decay * (e.Dot(B.Data, B.Data) + e.Dot(W.Data, W.Data))
@@ -230,7 +285,7 @@ func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
 		R -= k.Self * e.Dot(W.Data, B.Data)
 	}
 	if k.Amp != 0 || k.Sparse != 0 {
-		l.Apply(e, &r.s.bx, B, x)
+		r.applyB(e, l, &r.s.bx, B, x)
 		if k.Amp != 0 {
 			R -= k.Amp * e.Dot(y.Data, r.s.bx.Data) / n
 		}
@@ -239,7 +294,7 @@ func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
 		}
 	}
 	if k.Null != 0 {
-		l.ApplyT(e, &r.s.z, B, y)
+		r.applyT(e, l, &r.s.z, B, y)
 		R += k.Null * e.Dot(r.s.z.Data, r.s.z.Data) / n
 	}
 	return R

@@ -35,6 +35,16 @@ type Info struct {
 	Source string
 	// Settings lists the rule's settings with their defaults.
 	Settings []Setting
+	// NoB marks a rule without per-layer backward weights (direct
+	// feedback alignment): the layers keep B ≡ W but never send an error
+	// through it, so the metrics of B (weight, projection and layer-local
+	// gradient angles, norm ratio) are not defined for it.
+	NoB bool
+	// GlobalNoiseOnB marks the rules under which the official code's
+	// global noisy updates (use_noisy_global_opt) perturb only the backward
+	// weights (Kolen–Pollack, whose B follows W's updates); under the
+	// others they perturb every trained parameter.
+	GlobalNoiseOnB bool
 	// New builds the rule from complete settings (defaults filled in).
 	New func(s map[string]float64) (Rule, error)
 }

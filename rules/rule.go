@@ -69,6 +69,19 @@ type Env struct {
 	// Input standardises the x the regularizers see (the input options of
 	// the official code's AlignmentBase); the zero value leaves x as it is.
 	Input InputOptions
+	// Bias adds the layer's bias to the regularizers' projections: y = Wx + b
+	// and Bx + b, as the official code does with use_bias_forward and
+	// use_bias_backward (both true by its flags). Only layers with a bias
+	// (the classifier) are affected. Default false: y = Wx.
+	Bias bool
+	// NullBorder makes the Null primitive of strided, padded convolutions
+	// sum the padded border of the reconstruction Bᵀy too, as the official
+	// code's explicit "fixed padding" does. Default false: the border is
+	// cropped (the adjoint of the layer's own map).
+	NullBorder bool
+	// sched, when set, gives the regularizers their coefficients step by
+	// step ([Options].Schedules).
+	sched *scheduler
 	// state collects the tensors rules keep besides B.
 	state []*nn.Param
 	// scratch is shared by the regularizers of one binding.
@@ -113,7 +126,9 @@ const (
 type Options struct {
 	// Layers selects weight layers: "all" (default), "hidden" (all but the
 	// last weight layer, which then stays exact backprop), or a
-	// comma-separated list of layer names or path.Match globs.
+	// comma-separated list of layer names or path.Match globs. Embedding
+	// tables ([nn.Lookup]) are left out of "all" and "hidden": they are
+	// bound only when a name or glob selects them.
 	Layers string
 	// Exclude is a comma-separated list of names or globs to leave exact.
 	Exclude string
@@ -123,6 +138,14 @@ type Options struct {
 	BScale float64
 	// Positions is "mean" (default) or "sum"; see [Env.Positions].
 	Positions string
+	// Bias and NullBorder: see [Env.Bias] and [Env.NullBorder].
+	Bias, NullBorder bool
+	// Schedules vary settings of a rule defined by a regularizer over the
+	// run (the official alpha/beta/gamma schedules), keyed by setting name;
+	// Settings must then be the settings the rule was built with. Call
+	// [Bound.SetClock] before training.
+	Schedules map[string]CoeffSchedule
+	Settings  map[string]float64
 	// Input standardises the regularizers' x; see [InputOptions].
 	Input InputOptions
 }
@@ -168,19 +191,28 @@ type Bound struct {
 	// State lists the rule's tensors besides the B's (already part of the
 	// network's parameters).
 	State []*nn.Param
+	sched *scheduler
 }
 
 // Select returns the weight layers of net chosen by opts.
 func Select(net *nn.Network, opts Options) ([]nn.WeightLayer, error) {
 	all := net.WeightLayers()
+	// Lookups (embedding tables) are bound only when named: their B
+	// changes no gradient (see nn.Lookup).
+	var dense []nn.WeightLayer
+	for _, l := range all {
+		if lk, ok := l.(nn.Lookup); !ok || !lk.IsLookup() {
+			dense = append(dense, l)
+		}
+	}
 	sel := strings.TrimSpace(opts.Layers)
 	var out []nn.WeightLayer
 	switch sel {
 	case "", "all":
-		out = append(out, all...)
+		out = append(out, dense...)
 	case "hidden":
-		if len(all) > 0 {
-			out = append(out, all[:len(all)-1]...)
+		if len(dense) > 0 {
+			out = append(out, dense[:len(dense)-1]...)
 		}
 	default:
 		pats, err := patterns(sel)
@@ -269,6 +301,19 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 		return nil, fmt.Errorf("rules: positions %q; valid: %s, %s", opts.Positions, PositionsSum, PositionsMean)
 	}
 	env.BInit, env.BScale, env.Positions, env.Input = opts.BInit, opts.BScale, opts.Positions, opts.Input
+	env.Bias, env.NullBorder = opts.Bias, opts.NullBorder
+	env.sched = nil
+	if len(opts.Schedules) > 0 {
+		if _, ok := r.(coeffer); !ok {
+			return nil, fmt.Errorf("rules: %s is not defined by a regularizer: its settings cannot be scheduled", r.Name())
+		}
+		info, _ := Lookup(r.Name())
+		s, err := newScheduler(info, opts.Settings, opts.Schedules)
+		if err != nil {
+			return nil, err
+		}
+		env.sched = s
+	}
 	if _, ok := r.(NetworkRule); ok {
 		switch strings.TrimSpace(opts.Layers) {
 		case "", "all", "hidden":
@@ -283,7 +328,7 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bound{Rule: r}
+	b := &Bound{Rule: r, sched: env.sched}
 	for _, l := range layers {
 		fb, err := r.Bind(l, env)
 		if err != nil {

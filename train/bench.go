@@ -129,8 +129,14 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 	var commTime time.Duration
 	x := tensor.New(append([]int{local}, bc.In...)...)
 	rng := tensor.NewRand(bc.Seed, 99)
-	tensor.FillNormal(x, rng, 1)
-	labels := make([]int32, local)
+	if _, tokens := net.Head.(nn.TokenCrossEntropy); tokens {
+		for i := range x.Data { // token ids
+			x.Data[i] = float32(rng.IntN(bc.Classes))
+		}
+	} else {
+		tensor.FillNormal(x, rng, 1)
+	}
+	labels := make([]int32, local*net.Head.Targets(net.Out))
 	for i := range labels {
 		labels[i] = int32(rng.IntN(bc.Classes))
 	}
@@ -140,7 +146,7 @@ func Bench(bc BenchConfig) (*BenchResult, error) {
 		t0 := time.Now()
 		c := &nn.Ctx{E: e, Train: true, Seed: bc.Seed, Step: uint64(s)}
 		logits := net.Forward(c, x)
-		e.SoftmaxCrossEntropy(&dl, logits, labels, 0)
+		net.Head.Loss(e, &dl, logits, labels, 0)
 		net.Backward(c, &dl)
 		if comm.Size() > 1 {
 			t1 := time.Now()

@@ -35,3 +35,48 @@ func TestMedianRound(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchTransformers runs the benchmark step on tiny Transformers: the
+// GPT gets token ids and one target per position through its head.
+func TestBenchTransformers(t *testing.T) {
+	for _, bc := range []BenchConfig{
+		{Model: ModelConfig{Arch: "gpt", Dim: 16, Heads: 2, Depth: 1}, In: []int{8}, Classes: 11},
+		{Model: ModelConfig{Arch: "vit", Dim: 16, Heads: 2, Depth: 1}, In: []int{1, 8, 8}, Classes: 10},
+	} {
+		for _, rule := range []string{"bp", "sa", "dfa"} {
+			bc.Batch, bc.Threads, bc.Rule, bc.Steps, bc.Seed = 4, 1, rule, 2, 1
+			r, err := Bench(bc)
+			if err != nil {
+				t.Fatalf("%s %s: %v", bc.Model.Arch, rule, err)
+			}
+			if r.Steps != 2 || !(r.StepMS > 0) {
+				t.Errorf("%s %s: %+v", bc.Model.Arch, rule, r)
+			}
+		}
+	}
+}
+
+// BenchmarkTransformerStep times one training step (forward, loss,
+// backward, optimizer) of the default GPT (4 blocks, width 128, context
+// 128, vocabulary 65) on a batch of 8 sequences, and of the default ViT on
+// a batch of 32 Fashion-MNIST-sized images, under backprop and symmetric
+// alignment, on one thread:
+//
+//	go test ./train -run '^$' -bench TransformerStep -benchtime 3x
+func BenchmarkTransformerStep(b *testing.B) {
+	for _, bc := range []BenchConfig{
+		{Model: ModelConfig{Arch: "gpt"}, In: []int{128}, Classes: 65, Batch: 8},
+		{Model: ModelConfig{Arch: "vit"}, In: []int{1, 28, 28}, Classes: 10, Batch: 32},
+	} {
+		for _, rule := range []string{"bp", "sa"} {
+			b.Run(bc.Model.Arch+"/"+rule, func(b *testing.B) {
+				bc.Threads, bc.Rule, bc.Steps, bc.Warmup, bc.Seed = 1, rule, b.N, 1, 1
+				r, err := Bench(bc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(r.StepMS, "ms/step")
+			})
+		}
+	}
+}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/asymlab/asym/data"
+	"github.com/asymlab/asym/internal/tomlx"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
@@ -32,15 +35,27 @@ type Config struct {
 
 // ModelConfig selects the architecture (see models.Spec).
 type ModelConfig struct {
-	Arch             string  `toml:"arch" flag:"model" help:"architecture: mlp, convnet, resnet20/32/44/56/110, resnet (with --depth), resnet18/34/50/101/152"`
+	Arch             string  `toml:"arch" flag:"model" help:"architecture: mlp, convnet, resnet20/32/44/56/110, resnet (with --depth), resnet18/34/50/101/152; a v2 suffix (resnet20v2, resnet50v2) is the pre-activation ResNet; gpt, vit (Transformers)"`
 	Hidden           []int   `toml:"hidden,omitempty" flag:"hidden" help:"MLP hidden widths, or ConvNet conv1,conv2,fc widths"`
-	Depth            int     `toml:"depth,omitempty" flag:"depth" help:"depth of a CIFAR-style resnet (6n+2)"`
+	Depth            int     `toml:"depth,omitempty" flag:"depth" help:"depth of a CIFAR-style resnet (6n+2), or blocks of gpt/vit (0: 4 gpt, 2 vit)"`
 	Width            float64 `toml:"width,omitempty" flag:"width" help:"channel width multiplier of ResNets (0: 1)"`
 	Dropout          float64 `toml:"dropout,omitempty" flag:"dropout" help:"dropout before the classifier (MLP, ConvNet)"`
-	BatchNorm        bool    `toml:"batch_norm,omitempty" flag:"batch-norm" help:"BatchNorm after every hidden layer of the MLP"`
-	Init             string  `toml:"init,omitempty" flag:"init" help:"weight initializer: he, lecun, torch"`
+	BatchNorm        bool    `toml:"batch_norm" flag:"batch-norm" help:"BatchNorm after every hidden layer of the MLP"`
+	Init             string  `toml:"init" flag:"init" help:"weight initializer: he, lecun, torch"`
 	Stem             string  `toml:"stem,omitempty" flag:"stem" help:"ImageNet-style ResNet stem: imagenet, small"`
 	ZeroInitResidual bool    `toml:"zero_init_residual,omitempty" flag:"zero-init-residual" help:"start the last BatchNorm of every residual block at γ = 0"`
+	// Shortcut, Pool, FCInit and BNMomentum select the official code's
+	// ResNet choices (see models.Spec and docs/paper-fidelity.md).
+	Shortcut   string  `toml:"shortcut,omitempty" flag:"shortcut" help:"ResNet projection shortcuts: auto (where the shape changes), first (every group's first block, the official code)"`
+	Pool       string  `toml:"pool,omitempty" flag:"pool" help:"padding of the ImageNet stem's max pool: torch (1 each side), same (TensorFlow SAME, the official code)"`
+	FCInit     string  `toml:"fc_init,omitempty" flag:"fc-init" help:"classifier init: empty (--init), normal (N(0, 0.01²), bias 0: official v1), glorot (bias 0: official v2)"`
+	BNMomentum float64 `toml:"bn_momentum,omitempty" flag:"bn-momentum" help:"BatchNorm running-statistics momentum (0: 0.1; official v2: 0.003)"`
+	// Transformers (gpt, vit): Depth is their number of blocks.
+	Dim     int `toml:"dim,omitempty" flag:"dim" help:"token width of gpt/vit (0: 128 gpt, 64 vit); divisible by --heads"`
+	Heads   int `toml:"heads,omitempty" flag:"heads" help:"attention heads of gpt/vit (0: 4)"`
+	MLP     int `toml:"mlp,omitempty" flag:"mlp-width" help:"hidden width of the MLP of gpt/vit blocks (0: 4·dim)"`
+	Context int `toml:"context,omitempty" flag:"model-context" help:"gpt position-table length (0: the data's sequence length)"`
+	Patch   int `toml:"patch,omitempty" flag:"patch" help:"vit patch size (0: 4, or 2 below 16×16 images)"`
 	// InitFrom names a safetensors file (PyTorch names, e.g. a torchvision
 	// ResNet's weights) whose tensors replace the initial forward
 	// parameters; InitSkip lists parameter-name globs to keep (e.g. "fc.*"
@@ -82,18 +97,26 @@ type DataConfig struct {
 // OptimConfig sets the optimizer of W (and, unless Feedback overrides
 // it, of the backward weights B).
 type OptimConfig struct {
-	Method         string       `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd"`
-	LR             float64      `toml:"lr" flag:"lr" help:"learning rate"`
-	Momentum       float64      `toml:"momentum" flag:"momentum" help:"momentum"`
-	Nesterov       bool         `toml:"nesterov" flag:"nesterov" help:"Nesterov momentum"`
-	WeightDecay    float64      `toml:"weight_decay" flag:"weight-decay" help:"L2 weight decay on forward weights W"`
-	Schedule       string       `toml:"schedule" flag:"schedule" help:"learning-rate schedule: constant, step, cosine"`
-	Milestones     []float64    `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
-	Gamma          float64      `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
-	Floor          float64      `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
-	Warmup         float64      `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
-	LabelSmoothing float64      `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
-	Feedback       *FeedbackOpt `toml:"feedback,omitempty"`
+	Method         string    `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd, adam, rmsprop"`
+	LR             float64   `toml:"lr" flag:"lr" help:"learning rate"`
+	Momentum       float64   `toml:"momentum" flag:"momentum" help:"momentum"`
+	Nesterov       bool      `toml:"nesterov" flag:"nesterov" help:"Nesterov momentum"`
+	WeightDecay    float64   `toml:"weight_decay" flag:"weight-decay" help:"L2 weight decay on forward weights W"`
+	Schedule       string    `toml:"schedule" flag:"schedule" help:"learning-rate schedule: constant, step, cosine"`
+	Milestones     []float64 `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
+	Gamma          float64   `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
+	Floor          float64   `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
+	Warmup         float64   `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
+	LabelSmoothing float64   `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
+	// DecayKinds are the parameter kinds W's weight decay applies to (nil:
+	// weight); the official code also decays the classifier's bias
+	// (["weight", "bias"]; the ResNets' only bias is the classifier's).
+	DecayKinds []string `toml:"decay_kinds,omitempty" flag:"decay-kinds" help:"parameter kinds with weight decay: weight, bias, norm (default weight; official: weight,bias)"`
+	// ScheduleDelay shifts the learning-rate schedule by rule.delay_epochs,
+	// as the official code does: warm-up and milestones count from the end
+	// of the delay.
+	ScheduleDelay bool         `toml:"schedule_delay,omitempty" flag:"schedule-delay" help:"shift the learning-rate schedule by --delay-epochs (the official code)"`
+	Feedback      *FeedbackOpt `toml:"feedback,omitempty"`
 }
 
 // FeedbackOpt overrides optimizer settings for the backward weights B.
@@ -104,6 +127,12 @@ type FeedbackOpt struct {
 	Nesterov    *bool    `toml:"nesterov,omitempty" flag:"b-nesterov" help:"Nesterov momentum for B (default: --nesterov)"`
 	WeightDecay *float64 `toml:"weight_decay,omitempty" flag:"b-weight-decay" help:"weight decay of B (default: --weight-decay)"`
 	Schedule    *string  `toml:"schedule,omitempty" flag:"b-schedule" help:"learning-rate schedule of B (default: --schedule)"`
+	// Method, Beta1, Beta2 and Eps select B's own optimizer (the official
+	// --alignment_optimizer: adam or rmsprop with TensorFlow 1's updates).
+	Method *string  `toml:"method,omitempty" flag:"b-optimizer" help:"optimizer of B: sgd, gd, adam, rmsprop (default: --optimizer)"`
+	Beta1  *float64 `toml:"beta1,omitempty" flag:"b-beta1" help:"Adam β1 of B (0: 0.9)"`
+	Beta2  *float64 `toml:"beta2,omitempty" flag:"b-beta2" help:"Adam β2 or RMSProp ρ of B (0: 0.999 or 0.9)"`
+	Eps    *float64 `toml:"eps,omitempty" flag:"b-eps" help:"Adam or RMSProp ε of B (0: 1e-8 or 1e-10)"`
 }
 
 // RuleConfig selects the learning rule of the backward weights.
@@ -114,13 +143,13 @@ type RuleConfig struct {
 	// errors.
 	Params map[string]float64 `toml:"params,omitempty" flag:"rule-param" help:"rule setting NAME=VALUE (repeatable), e.g. alpha=1e-3"`
 	// Layers selects layers: all, hidden, or comma-separated names/globs.
-	Layers string `toml:"layers,omitempty" flag:"layers" help:"layers the rule applies to: all, hidden, or names/globs"`
+	Layers string `toml:"layers" flag:"layers" help:"layers the rule applies to: all, hidden, or names/globs"`
 	// Exclude lists layers (names/globs) to keep exact.
 	Exclude string `toml:"exclude,omitempty" flag:"exclude" help:"layers (names/globs) kept exact"`
 	// BInit is how B starts: independent (default) or copy.
-	BInit string `toml:"b_init,omitempty" flag:"b-init" help:"initial backward weights: independent, copy"`
+	BInit string `toml:"b_init" flag:"b-init" help:"initial backward weights: independent, copy"`
 	// BScale multiplies the initial B (default 1).
-	BScale float64 `toml:"b_scale,omitempty" flag:"b-scale" help:"scale of the initial backward weights"`
+	BScale float64 `toml:"b_scale" flag:"b-scale" help:"scale of the initial backward weights"`
 	// Positions is how the data terms of a regularizer reduce over a
 	// convolution's output positions: mean (default: their step does not
 	// grow with the image size) or sum (the official code).
@@ -141,7 +170,57 @@ type RuleConfig struct {
 	// NoiseDist ("normal" or "uniform") and NoiseVariance add noise
 	// lr·ε to B's updates (the paper's noisy-update experiment).
 	NoiseDist     string  `toml:"noise_dist,omitempty" flag:"noise-dist" help:"noise added to B's updates: normal, uniform"`
-	NoiseVariance float64 `toml:"noise_variance,omitempty" flag:"noise-variance" help:"variance of the noise added to B's updates"`
+	NoiseVariance float64 `toml:"noise_variance,omitempty" flag:"noise-variance" help:"variance of the noise added to B's updates (0: 1, the official default)"`
+	// NoiseParams is what the noise perturbs: "feedback" (B only, the
+	// default) or "all" (every trained parameter, as the official
+	// use_noisy_global_opt does for every rule but Kolen–Pollack).
+	NoiseParams string `toml:"noise_params,omitempty" flag:"noise-params" help:"parameters the noise perturbs: feedback (B, default), all (official global noise)"`
+	// Bias adds the layers' biases to the regularizers' projections (the
+	// official use_bias_forward/use_bias_backward).
+	Bias bool `toml:"bias,omitempty" flag:"rule-bias" help:"include the layer's bias in y and Bx of the regularizers (official use_bias_forward/backward)"`
+	// NullBorder makes Null sum the padded border on strided convolutions
+	// (the official fixed padding).
+	NullBorder bool `toml:"null_border,omitempty" flag:"null-border" help:"Null includes the padded border of strided convolutions (the official code)"`
+	// Schedule varies alpha, beta and gamma over the run (the official
+	// rate_scheduler).
+	Schedule CoeffScheduleConfig `toml:"schedule"`
+}
+
+// CoeffScheduleConfig holds the official code's schedules of the rule
+// coefficients alpha, beta and gamma (rules.CoeffSchedule), with the
+// official flag names.
+type CoeffScheduleConfig struct {
+	AlphaType  string  `toml:"alpha_schedule_type,omitempty" flag:"alpha-schedule-type" help:"schedule of alpha: linear, exponential (empty: constant)"`
+	AlphaRate  float64 `toml:"alpha_schedule_rate,omitempty" flag:"alpha-schedule-rate" help:"growth (or decay) of alpha per epoch"`
+	AlphaStart float64 `toml:"alpha_start,omitempty" flag:"alpha-start" help:"fraction of the run before which alpha is 0"`
+	AlphaStop  float64 `toml:"alpha_stop,omitempty" flag:"alpha-stop" help:"fraction of the run after which alpha is 0 (0: 1)"`
+	AlphaCycle float64 `toml:"alpha_cycle,omitempty" flag:"alpha-cycle" help:"period in epochs of a triangular cycle of alpha (0: none)"`
+	BetaType   string  `toml:"beta_schedule_type,omitempty" flag:"beta-schedule-type" help:"schedule of beta: linear, exponential (empty: constant)"`
+	BetaRate   float64 `toml:"beta_schedule_rate,omitempty" flag:"beta-schedule-rate" help:"growth (or decay) of beta per epoch"`
+	BetaStart  float64 `toml:"beta_start,omitempty" flag:"beta-start" help:"fraction of the run before which beta is 0"`
+	BetaStop   float64 `toml:"beta_stop,omitempty" flag:"beta-stop" help:"fraction of the run after which beta is 0 (0: 1)"`
+	BetaCycle  float64 `toml:"beta_cycle,omitempty" flag:"beta-cycle" help:"period in epochs of a triangular cycle of beta (0: none)"`
+	GammaType  string  `toml:"gamma_schedule_type,omitempty" flag:"gamma-schedule-type" help:"schedule of gamma: linear, exponential (empty: constant)"`
+	GammaRate  float64 `toml:"gamma_schedule_rate,omitempty" flag:"gamma-schedule-rate" help:"growth (or decay) of gamma per epoch"`
+	GammaStart float64 `toml:"gamma_start,omitempty" flag:"gamma-start" help:"fraction of the run before which gamma is 0"`
+	GammaStop  float64 `toml:"gamma_stop,omitempty" flag:"gamma-stop" help:"fraction of the run after which gamma is 0 (0: 1)"`
+	GammaCycle float64 `toml:"gamma_cycle,omitempty" flag:"gamma-cycle" help:"period in epochs of a triangular cycle of gamma (0: none)"`
+}
+
+// Schedules returns the schedules that are not constant over the whole
+// run, keyed by setting name.
+func (s CoeffScheduleConfig) Schedules() map[string]rules.CoeffSchedule {
+	out := map[string]rules.CoeffSchedule{}
+	for name, cs := range map[string]rules.CoeffSchedule{
+		"alpha": {Type: s.AlphaType, Rate: s.AlphaRate, Start: s.AlphaStart, Stop: s.AlphaStop, Cycle: s.AlphaCycle},
+		"beta":  {Type: s.BetaType, Rate: s.BetaRate, Start: s.BetaStart, Stop: s.BetaStop, Cycle: s.BetaCycle},
+		"gamma": {Type: s.GammaType, Rate: s.GammaRate, Start: s.GammaStart, Stop: s.GammaStop, Cycle: s.GammaCycle},
+	} {
+		if cs != (rules.CoeffSchedule{}) {
+			out[name] = cs
+		}
+	}
+	return out
 }
 
 // RunConfig holds the settings of the run itself.
@@ -158,6 +237,9 @@ type RunConfig struct {
 	Keep int `toml:"keep,omitempty" flag:"keep" help:"step checkpoints kept besides latest"`
 	// MetricsEvery logs alignment metrics every N steps (0: off).
 	MetricsEvery int `toml:"metrics_every,omitempty" flag:"metrics-every" help:"log alignment metrics every N steps (0: off)"`
+	// LogEvery logs the training loss and learning rate every N steps to
+	// metrics.jsonl ("step" records; 0: off), besides the per-epoch records.
+	LogEvery int `toml:"log_every,omitempty" flag:"log-every" help:"log the training loss and learning rate every N steps to metrics.jsonl (0: off)"`
 	// MaxSteps stops after N steps in total (0: no limit); for tests.
 	MaxSteps int64 `toml:"max_steps,omitempty" flag:"max-steps" help:"stop after N steps in total (0: no limit)"`
 	// SyncBN makes batch normalisation use the statistics of the global
@@ -166,16 +248,30 @@ type RunConfig struct {
 	SyncBN bool `toml:"sync_bn,omitempty" flag:"sync-bn" help:"under mpirun, normalise with the statistics of the global batch"`
 }
 
-// Default returns the default configuration: an MLP trained with
-// backprop on the embedded digits.
+// Default returns the default configuration: an MLP with batch
+// normalisation after every hidden layer, trained with backprop on the
+// embedded digits. Batch normalisation keeps every rule stable at these
+// settings (without it, feedback-alignment-like rules let the hidden
+// weights grow until some diverge); a rule chosen on the command line
+// starts from [RuleDefaults].
 func Default() Config {
 	return Config{
-		Model: ModelConfig{Arch: "mlp", Init: "he"},
+		Model: ModelConfig{Arch: "mlp", Init: "he", BatchNorm: true},
 		Data:  DataConfig{Name: "digits", Batch: 32, Workers: 2},
 		Optim: OptimConfig{Method: "sgd", LR: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4, Schedule: "cosine"},
 		Rule:  RuleConfig{Name: "bp", Layers: "all", BInit: "independent", BScale: 1},
 		Run:   RunConfig{Epochs: 30, Seed: 1, Keep: 2},
 	}
+}
+
+// savedBase is the base over which asym reads the configs it saved itself
+// (a checkpoint's, a run directory's config.toml): Default, except for
+// model.batch_norm, which configs saved before it became true by default
+// omit when it is false (they are written whole since).
+func savedBase() Config {
+	c := Default()
+	c.Model.BatchNorm = false
+	return c
 }
 
 // SmallScaleParams returns the rule settings asym uses for short runs on
@@ -197,9 +293,16 @@ func SmallScaleParams() map[string]map[string]float64 {
 	}
 }
 
-// RuleDefaults returns the settings of rule in [SmallScaleParams] (nil: the
-// rule's registered defaults, see asym rules).
+// RuleDefaults returns the settings a run of rule starts from when the rule
+// is chosen on the command line (asym train --rule NAME): those of
+// [SmallScaleParams], and for custom (which has no defaults of its own)
+// the primitives of symmetric alignment at its small-scale coefficients.
+// nil means the rule's registered defaults (asym rules lists both).
 func RuleDefaults(rule string) map[string]float64 {
+	if rule == "custom" {
+		sa := SmallScaleParams()["sa"]
+		return map[string]float64{"decay": sa["alpha"], "self": sa["beta"]}
+	}
 	return SmallScaleParams()[rule]
 }
 
@@ -207,12 +310,8 @@ func RuleDefaults(rule string) map[string]float64 {
 // values). Unknown keys and wrong types are errors naming them.
 func Decode(r io.Reader, name string, base Config) (Config, error) {
 	cfg := base
-	md, err := toml.NewDecoder(r).Decode(&cfg)
+	md, err := tomlx.Decode(r, &cfg)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return base, fmt.Errorf("%w: %s: %s", ErrConfig, name, perr.ErrorWithPosition())
-		}
 		return base, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
@@ -248,6 +347,18 @@ func (c Config) String() string {
 	return b.String()
 }
 
+// checkBatch checks the batch size against the size n of the training set
+// (before any buffer is allocated): a batch larger than the data set is a
+// mistake (a typo, or a limit that left too few samples), which would
+// otherwise train one partial batch per epoch.
+func checkBatch(c Config, n int) error {
+	if c.Data.Batch > n {
+		return fmt.Errorf("%w: data.batch = %d is larger than the training set (%d samples of %s); use at most %d",
+			ErrConfig, c.Data.Batch, n, c.Data.Name, n)
+	}
+	return nil
+}
+
 // ErrConfig marks configuration errors (exit code 2 in the CLI).
 var ErrConfig = errors.New("config")
 
@@ -272,6 +383,9 @@ func (c Config) Validate() error {
 	if c.Model.Width < 0 {
 		bad("model.width", "%v, want > 0", c.Model.Width)
 	}
+	if !slices.Contains(data.Names(), c.Data.Name) {
+		bad("data.name", "unknown data set %q; valid: %s", c.Data.Name, strings.Join(data.Names(), ", "))
+	}
 	if c.Data.Batch <= 0 {
 		bad("data.batch", "%d, want > 0", c.Data.Batch)
 	}
@@ -292,8 +406,8 @@ func (c Config) Validate() error {
 	if c.Run.Threads < 0 {
 		bad("run.threads", "%d, want ≥ 0 (0: all cores)", c.Run.Threads)
 	}
-	if c.Run.CheckpointEvery < 0 || c.Run.Keep < 0 || c.Run.MetricsEvery < 0 || c.Run.MaxSteps < 0 {
-		bad("run", "checkpoint_every, keep, metrics_every and max_steps must be ≥ 0")
+	if c.Run.CheckpointEvery < 0 || c.Run.Keep < 0 || c.Run.MetricsEvery < 0 || c.Run.LogEvery < 0 || c.Run.MaxSteps < 0 {
+		bad("run", "checkpoint_every, keep, metrics_every, log_every and max_steps must be ≥ 0")
 	}
 	if info, ok := rules.Lookup(c.Rule.Name); !ok {
 		bad("rule.name", "unknown rule %q; valid: %s", c.Rule.Name, strings.Join(rules.Names(), ", "))
@@ -323,6 +437,34 @@ func (c Config) Validate() error {
 	}
 	if c.Rule.NoiseVariance < 0 {
 		bad("rule.noise_variance", "%v, want ≥ 0", c.Rule.NoiseVariance)
+	}
+	switch c.Rule.NoiseParams {
+	case "", "feedback", "all":
+	default:
+		bad("rule.noise_params", "%q; valid: feedback, all", c.Rule.NoiseParams)
+	}
+	for name, cs := range c.Rule.Schedule.Schedules() {
+		if err := cs.Validate(name); err != nil {
+			bad("rule.schedule", "%v", err)
+		}
+	}
+	switch c.Model.Shortcut {
+	case "", "auto", "first":
+	default:
+		bad("model.shortcut", "%q; valid: auto, first", c.Model.Shortcut)
+	}
+	switch c.Model.Pool {
+	case "", "torch", "same":
+	default:
+		bad("model.pool", "%q; valid: torch, same", c.Model.Pool)
+	}
+	switch c.Model.FCInit {
+	case "", "normal", "glorot":
+	default:
+		bad("model.fc_init", "%q; valid: normal, glorot (or empty)", c.Model.FCInit)
+	}
+	if !(c.Model.BNMomentum >= 0 && c.Model.BNMomentum <= 1) {
+		bad("model.bn_momentum", "%v, want in [0, 1]", c.Model.BNMomentum)
 	}
 	if c.Optim.LabelSmoothing < 0 || c.Optim.LabelSmoothing >= 1 {
 		bad("optim.label_smoothing", "%v, want in [0, 1)", c.Optim.LabelSmoothing)

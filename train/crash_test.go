@@ -15,6 +15,7 @@ import (
 
 	"github.com/asymlab/asym/checkpoint"
 	"github.com/asymlab/asym/internal/fault"
+	"github.com/asymlab/asym/provenance"
 )
 
 // sameData reports whether two checkpoints hold bit-identical tensors.
@@ -94,9 +95,12 @@ func TestBestLatestConsistent(t *testing.T) {
 	}
 }
 
-// summaryFields drops the timing fields of a summary.
+// summaryFields drops the timing fields of a summary, and its
+// provenance (date and command line differ from one invocation to the
+// next).
 func summaryFields(s Summary) Summary {
 	s.WallS, s.ImagesPerS = 0, 0
+	s.Provenance = provenance.Info{}
 	return s
 }
 

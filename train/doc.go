@@ -15,6 +15,16 @@
 //	step-N.safetensors  the last few numbered checkpoints
 //	summary.json        the final summary
 //
+// # Settings
+//
+// The fields of [Config] are the one table of settings: each leaf field's
+// toml, flag and help tags give its key, its command-line flag and the
+// flag's help ([Key], [Keys]); the CLI's flags, the valid keys of a config
+// file and the keys a sweep may vary derive from them. [Default] is an MLP
+// with batch normalisation on the embedded digits, and a rule chosen on the
+// command line starts from [RuleDefaults]: settings under which every
+// registered rule trains.
+//
 // # Determinism
 //
 // Every random draw derives from the run seed: initial weights and backward
@@ -28,9 +38,11 @@
 // # Errors
 //
 // Configuration errors wrap [ErrConfig]; a divergence (NaN or Inf in the
-// loss, a gradient or a weight) stops the run at the step it happens with
-// an error wrapping [ErrDiverged] that names the step and the parameter,
-// leaving the last good checkpoint in place; an interruption saves a
+// loss, a gradient or a weight; a training loss [LossExplosion] times its
+// start; a test accuracy back at chance after the run had learned) stops
+// the run at the step it happens with an error wrapping [ErrDiverged] that
+// names the step and the parameter or layer, leaving the last good
+// checkpoint in place; an interruption saves a
 // checkpoint and returns an error wrapping [ErrInterrupted], or
 // [ErrInterruptedUnsaved] when that checkpoint cannot be written.
 //

@@ -178,3 +178,23 @@ func TestKeySetNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigZeroRoundTrip: a saved config reads back as itself over the
+// defaults, whatever the value of each key — in particular a key whose
+// default is not its zero value is written even when it is zero (a
+// omitempty tag on it would make a saved false or 0 read back as the
+// default).
+func TestConfigZeroRoundTrip(t *testing.T) {
+	for _, k := range Keys() {
+		c := Default()
+		v, _ := k.field(&c, copyOnPath)
+		v.SetZero()
+		got, err := Decode(strings.NewReader(c.String()), "saved.toml", Default())
+		if err != nil {
+			t.Fatalf("%s: %v", k.Path, err)
+		}
+		if !reflect.DeepEqual(k.Value(got), k.Value(c)) {
+			t.Errorf("%s = %#v reads back as %#v", k.Path, k.Value(c), k.Value(got))
+		}
+	}
+}

@@ -46,30 +46,19 @@ func fromFile(t *testing.T, path string) Config {
 	return c
 }
 
-// smallScale are the rule settings of the small-scale experiments
-// (experiments.SmallScaleParams, repeated here to keep train free of that
-// package).
-var smallScale = map[string]map[string]float64{
-	"sa": {"alpha": 0.05, "beta": 0.1},
-	"aa": {"alpha": 0.01, "beta": 0.02},
-}
-
-// TestLongDigits: on the embedded digits every rule learns, backprop passes
+// TestLongDigits: on the embedded digits every rule learns with the
+// defaults of asym train --rule (about 3 s per rule), backprop passes
 // 95%, and symmetric alignment, activation alignment and Kolen–Pollack come
 // within 1.5 points of backprop.
 func TestLongDigits(t *testing.T) {
 	long(t)
 	acc := map[string]float64{}
 	for _, r := range rules.Names() {
-		if r == "custom" {
-			continue
-		}
 		t.Run(r, func(t *testing.T) {
-			c := Default()
-			c.Model.BatchNorm = true // as in `asym compare`: stable for every rule
+			c := Default() // what asym train --rule r runs
 			c.Run.Threads = 2
 			c.Rule.Name = r
-			c.Rule.Params = smallScale[r]
+			c.Rule.Params = RuleDefaults(r)
 			s := trainTo(t, c)
 			acc[r] = s.TestAcc
 			min := 0.90 // every rule, far above chance (10%)
@@ -118,7 +107,7 @@ func TestLongFashionRules(t *testing.T) {
 		c := fromFile(t, "../configs/fashion-mlp-bn.toml")
 		c.Run.Epochs = 2 // CI's time budget; the README's table uses 3
 		c.Rule.Name = r
-		c.Rule.Params = smallScale[r]
+		c.Rule.Params = SmallScaleParams()[r]
 		acc[r] = trainTo(t, c).TestAcc
 		if acc[r] < 0.80 {
 			t.Errorf("%s: test accuracy %.2f%%, want ≥ 80%% (chance: 10%%)", r, 100*acc[r])

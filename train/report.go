@@ -27,8 +27,23 @@ type EpochMetrics struct {
 	TrainAcc   float64 `json:"train_acc"`
 	TestLoss   float64 `json:"test_loss"`
 	TestAcc    float64 `json:"test_acc"`
+	TestTop5   float64 `json:"test_top5"`
 	EpochS     float64 `json:"epoch_s"`
 	ImagesPerS float64 `json:"images_per_s"`
+}
+
+// StepMetrics is a "step" line of metrics.jsonl, written every
+// run.log_every steps: the loss of the step's batch (averaged over the
+// processes of a data-parallel run) and the learning rate it used.
+type StepMetrics struct {
+	Kind string `json:"kind"`
+	// Step is the number of optimizer steps done; Epoch the epoch the step
+	// belongs to (from 1).
+	Step  int64 `json:"step"`
+	Epoch int   `json:"epoch"`
+	// LR is the main parameter group's learning rate for the step.
+	LR        float64 `json:"lr"`
+	TrainLoss float64 `json:"train_loss"`
 }
 
 // Reporter receives a run's progress.

@@ -91,7 +91,7 @@ func Resume(dir string, edit func(*Config) error) (*Trainer, *Resumed, error) {
 		if _, err := os.Stat(cfgPath); err != nil {
 			return nil, nil, fmt.Errorf("%w: %s has no checkpoint (%s) and no %s", ErrNoRun, dir, LatestName, ConfigName)
 		}
-		if cfg, err = LoadFile(cfgPath, Default()); err != nil {
+		if cfg, err = LoadFile(cfgPath, savedBase()); err != nil {
 			return nil, nil, err
 		}
 		r.Restart = true
@@ -133,7 +133,7 @@ func checkEdits(path string, stored Config) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil // Run writes it again
 	}
-	onDisk, err := LoadFile(path, Default())
+	onDisk, err := LoadFile(path, savedBase())
 	if err != nil {
 		return fmt.Errorf("%w (%s must stay as the run wrote it; the checkpoint holds the run's config)", err, path)
 	}

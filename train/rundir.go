@@ -57,6 +57,7 @@ type lastEpoch struct {
 	TrainAcc  float64 `json:"train_acc"`
 	TestLoss  float64 `json:"test_loss"`
 	TestAcc   float64 `json:"test_acc"`
+	TestTop5  float64 `json:"test_top5"`
 }
 
 // holdsRun reports whether dir holds a run that a new run must not
@@ -255,7 +256,7 @@ func ReadConfig(path string) (Config, error) {
 	if !ok {
 		return Config{}, fmt.Errorf("train: %s is not an asym training checkpoint (no %s metadata)", path, metaConfig)
 	}
-	return Decode(strings.NewReader(s), path+" (embedded config)", Default())
+	return Decode(strings.NewReader(s), path+" (embedded config)", savedBase())
 }
 
 // Restore loads the training state saved by Save. The trainer must have

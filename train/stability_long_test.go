@@ -39,7 +39,7 @@ func TestLongStability(t *testing.T) {
 					c.Run.Seed = seed
 					c.Rule.Name = r
 					c.Rule.Params = RuleDefaults(r) // what asym train --rule r uses
-					s := trainTo(t, c) // fails the test on divergence
+					s := trainTo(t, c)              // fails the test on divergence
 					// Chance is 10%; after 100 steps backprop reaches
 					// ~70% here and the slowest rule (dfa) ~30%.
 					if s.TestAcc < 0.2 {

@@ -20,6 +20,7 @@ import (
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/optim"
+	"github.com/asymlab/asym/provenance"
 	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/tensor"
 )
@@ -94,6 +95,7 @@ type Trainer struct {
 	metricsLen         int64      // bytes in metrics.jsonl (-1: unknown)
 	last               *lastEpoch // metrics of the last evaluated epoch
 	unlock             func()     // releases the run directory's lock
+	guard              guard      // watches for exploding losses and collapsing accuracy
 }
 
 // epochSums accumulate the training metrics of the current epoch.
@@ -122,6 +124,9 @@ func New(cfg Config) (*Trainer, error) {
 	if cfg.Data.TestLimit > 0 {
 		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
 	}
+	if err := checkBatch(cfg, t.TrainSet.Len()); err != nil {
+		return nil, err
+	}
 	seed := cfg.Run.Seed
 	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
@@ -139,6 +144,8 @@ func New(cfg Config) (*Trainer, error) {
 	env := &rules.Env{Rand: tensor.NewRand(seed, streamRule), Seed: seed, WeightDecay: cfg.Optim.WeightDecay}
 	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
 		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions,
+		Bias: cfg.Rule.Bias, NullBorder: cfg.Rule.NullBorder,
+		Schedules: cfg.Rule.Schedule.Schedules(), Settings: cfg.Rule.Params,
 		Input: rules.InputOptions{Center: cfg.Rule.CenterInput, Normalize: cfg.Rule.NormalizeInput, BatchCenter: cfg.Rule.BatchCenterBackwardInput,
 			BatchCenterOutput: cfg.Rule.BatchCenterForwardOutput}}, env)
 	if err != nil {
@@ -171,6 +178,7 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	t.stepsPerEpoch = t.loader.NumBatches()
 	t.delaySteps = int64(math.Round(cfg.Rule.DelayEpochs * float64(t.stepsPerEpoch)))
+	t.Bound.SetClock(t.stepsPerEpoch, float64(cfg.Run.Epochs))
 	ocfg, err := cfg.optimConfig(int64(t.stepsPerEpoch), int64(t.stepsPerEpoch*cfg.Run.Epochs))
 	if err != nil {
 		return nil, fmt.Errorf("%w: optim: %v", ErrConfig, err)
@@ -185,7 +193,9 @@ func New(cfg Config) (*Trainer, error) {
 func (c Config) modelSpec(in []int, classes int) models.Spec {
 	m := c.Model
 	return models.Spec{Arch: m.Arch, In: in, Classes: classes, Hidden: m.Hidden, Depth: m.Depth, Width: m.Width,
-		Dropout: m.Dropout, BatchNorm: m.BatchNorm, Init: m.Init, Stem: m.Stem, ZeroInitResidual: m.ZeroInitResidual}
+		Dropout: m.Dropout, BatchNorm: m.BatchNorm, Init: m.Init, Stem: m.Stem, ZeroInitResidual: m.ZeroInitResidual,
+		Shortcut: m.Shortcut, Pool: m.Pool, FCInit: m.FCInit, BNMomentum: m.BNMomentum,
+		Dim: m.Dim, Heads: m.Heads, MLP: m.MLP, Context: m.Context, Patch: m.Patch}
 }
 
 // optimConfig maps the config onto the optimizer's.
@@ -193,7 +203,10 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 	o := c.Optim
 	main := optim.Settings{Method: o.Method, LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov, WeightDecay: o.WeightDecay,
 		Schedule: optim.Schedule{Name: o.Schedule, Unit: optim.UnitEpoch, Milestones: o.Milestones, Gamma: o.Gamma,
-			Floor: o.Floor, Warmup: o.Warmup}}
+			Floor: o.Floor, Warmup: o.Warmup}, DecayKinds: o.DecayKinds}
+	if o.ScheduleDelay {
+		main.Schedule.Offset = c.Rule.DelayEpochs
+	}
 	fb := main
 	if f := o.Feedback; f != nil {
 		if f.LR != nil {
@@ -211,10 +224,41 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 		}
 		if f.Schedule != nil {
 			fb.Schedule.Name = *f.Schedule
+			fb.Schedule.Offset = 0 // B's own schedule runs from the first step
+		}
+		if f.Method != nil {
+			fb.Method = *f.Method
+			if fb.Method == optim.MethodAdam || fb.Method == optim.MethodRMSProp {
+				// Adaptive methods do not inherit W's (Nesterov) momentum.
+				if f.Momentum == nil {
+					fb.Momentum = 0
+				}
+				if f.Nesterov == nil {
+					fb.Nesterov = false
+				}
+			}
+		}
+		for _, v := range []struct {
+			dst *float64
+			src *float64
+		}{{&fb.Beta1, f.Beta1}, {&fb.Beta2, f.Beta2}, {&fb.Eps, f.Eps}} {
+			if v.src != nil {
+				*v.dst = *v.src
+			}
 		}
 	}
 	if c.Rule.NoiseDist != "" {
-		fb.Noise = optim.Noise{Distribution: c.Rule.NoiseDist, Variance: c.Rule.NoiseVariance}
+		variance := c.Rule.NoiseVariance
+		if variance == 0 {
+			variance = 1 // the official default
+		}
+		fb.Noise = optim.Noise{Distribution: c.Rule.NoiseDist, Variance: variance}
+		// The official use_noisy_global_opt perturbs every variable the
+		// optimizer updates, except under Kolen–Pollack, whose noise it
+		// filters to the backward weights (params.py).
+		if info, _ := rules.Lookup(c.Rule.Name); c.Rule.NoiseParams == "all" && !info.GlobalNoiseOnB {
+			main.Noise = fb.Noise
+		}
 	}
 	cfg := optim.Config{Main: main, Feedback: &fb, Clock: optim.Clock{StepsPerEpoch: stepsPerEpoch, TotalSteps: total}}
 	return cfg, cfg.Validate()
@@ -246,7 +290,8 @@ func (t *Trainer) TrainStep(x *tensor.Tensor, labels []int32) (float64, int, err
 // step).
 func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float64, correct int, stopAll bool, err error) {
 	comm := t.comm()
-	n := len(labels)
+	n := x.Shape[0]
+	tps := t.Net.Head.Targets(t.Net.Out) // targets per sample
 	lo, hi := shard(n, comm.Rank(), comm.Size())
 	c := &nn.Ctx{E: t.E, Train: true, Seed: t.Cfg.Run.Seed, Step: uint64(t.step), Offset: lo}
 	xl := x
@@ -258,7 +303,7 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 		}
 		per := x.RowLen()
 		xl = tensor.FromData(x.Data[lo*per:hi*per], append([]int{hi - lo}, x.Shape[1:]...)...)
-		labels = labels[lo:hi]
+		labels = labels[lo*tps : hi*tps]
 		c.Share = float64(hi-lo) / float64(n)
 		if t.Cfg.Run.SyncBN {
 			c.Sync = comm.AllReduce64
@@ -274,7 +319,7 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 		}
 	}()
 	logits := t.Net.Forward(c, xl)
-	loss, correct = t.E.SoftmaxCrossEntropy(&t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
+	loss, correct, _ = t.Net.Head.Loss(t.E, &t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
 	finite := !math.IsNaN(loss) && !math.IsInf(loss, 0)
 	delayed := t.step < t.delaySteps
 	if finite {
@@ -324,34 +369,55 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 
 // Evaluate returns the mean loss and the accuracy of the model on ds.
 func (t *Trainer) Evaluate(ds data.Dataset) (loss, acc float64, err error) {
+	ev, err := t.EvaluateAll(ds)
+	return ev.Loss, ev.Acc, err
+}
+
+// Eval is the result of an evaluation.
+type Eval struct {
+	// Loss is the mean cross-entropy.
+	Loss float64
+	// Acc is the top-1 accuracy, Top5 the fraction of samples whose label
+	// is among the five largest logits (1 with five classes or fewer).
+	Acc, Top5 float64
+}
+
+// EvaluateAll returns the mean loss and the top-1 and top-5 accuracies of
+// the model on ds.
+func (t *Trainer) EvaluateAll(ds data.Dataset) (Eval, error) {
 	l := t.evalLoader
 	if ds != t.TestSet {
+		var err error
 		if l, err = data.NewLoader(ds, t.evalCfg); err != nil {
-			return 0, 0, err
+			return Eval{}, err
 		}
 	}
 	c := &nn.Ctx{E: t.E, Train: false}
 	var sum float64
-	var correct, n int
+	var correct, top5, n int
 	for b, err := range l.Ordered() {
 		if err != nil {
-			return 0, 0, err
+			return Eval{}, err
 		}
 		logits := t.Net.Forward(c, b.X)
-		bl, bc := t.E.SoftmaxCrossEntropy(nil, logits, b.Labels, 0)
-		sum += bl * float64(len(b.Labels))
+		bl, bc, bn := t.Net.Head.Loss(t.E, nil, logits, b.Labels, 0)
+		sum += bl * float64(bn)
 		correct += bc
-		n += len(b.Labels)
+		if _, classifier := t.Net.Head.(nn.Classification); classifier {
+			top5 += engine.TopKCorrect(logits, b.Labels, 5)
+		}
+		n += bn
 	}
 	if n == 0 {
-		return 0, 0, fmt.Errorf("train: evaluation set is empty")
+		return Eval{}, fmt.Errorf("train: evaluation set is empty")
 	}
-	return sum / float64(n), float64(correct) / float64(n), nil
+	return Eval{Loss: sum / float64(n), Acc: float64(correct) / float64(n), Top5: float64(top5) / float64(n)}, nil
 }
 
 // Summary is the result of a run.
 type Summary struct {
 	TestAcc     float64 `json:"test_acc"`
+	TestTop5    float64 `json:"test_top5"`
 	TestLoss    float64 `json:"test_loss"`
 	BestTestAcc float64 `json:"best_test_acc"`
 	TrainLoss   float64 `json:"train_loss"`
@@ -371,6 +437,9 @@ type Summary struct {
 	// the run's log.
 	SkippedTrain int `json:"skipped_train,omitempty"`
 	SkippedTest  int `json:"skipped_test,omitempty"`
+	// Provenance says how and where the run was made: command line, asym
+	// version and commit, date, BLAS, threads, CPU.
+	Provenance provenance.Info `json:"provenance"`
 }
 
 // DefaultDir returns runs/<time>-<arch>-<data>-<rule> for a new run, with
@@ -409,7 +478,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	start := time.Now()
 	complete := t.epoch >= t.Cfg.Run.Epochs
 	cfg := t.Cfg
-	var lastTrainLoss, lastTrainAcc, testLoss, testAcc float64
+	var lastTrainLoss, lastTrainAcc, testLoss, testAcc, testTop5 float64
 	evaluated := false
 	for t.epoch < cfg.Run.Epochs {
 		epochStart := time.Now()
@@ -422,9 +491,13 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 				return nil, t.interrupted(dir)
 			}
 			stepStart := time.Now()
+			lr := t.Opt.LR(optim.MainGroup) // the rate this step uses
 			loss, correct, stopAll, err := t.step1(b.X, b.Labels, stop)
 			if err != nil {
 				return nil, t.divergence(err, dir)
+			}
+			if err := t.checkLoss(loss, b.X, dir); err != nil {
+				return nil, err
 			}
 
 			d := time.Since(stepStart)
@@ -436,6 +509,11 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			t.sums.Count += int64(n)
 			t.sums.Seconds += d.Seconds()
 			t.batch++
+			if every := cfg.Run.LogEvery; every > 0 && t.step%int64(every) == 0 {
+				if err := t.writeMetrics(StepMetrics{Kind: "step", Step: t.step, Epoch: t.epoch + 1, LR: lr, TrainLoss: loss}); err != nil {
+					return nil, err
+				}
+			}
 			if t.Reporter != nil && t.comm().Rank() == 0 {
 				t.Reporter.Step(t.progress(loss, correct, n))
 			}
@@ -462,8 +540,8 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if err := t.averageBuffers(); err != nil {
 			return nil, err
 		}
-		var err error
-		testLoss, testAcc, err = t.Evaluate(t.TestSet)
+		ev, err := t.EvaluateAll(t.TestSet)
+		testLoss, testAcc, testTop5 = ev.Loss, ev.Acc, ev.Top5
 		if err != nil {
 			return nil, err
 		}
@@ -471,11 +549,14 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			return nil, fmt.Errorf("%w: step %d: the test loss is %v (the network's outputs overflow in evaluation); %s",
 				ErrDiverged, t.step, testLoss, t.lastGood(dir))
 		}
+		if err := t.checkCollapse(testAcc, dir); err != nil {
+			return nil, err
+		}
 		evaluated = true
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
 		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
 		m := EpochMetrics{Kind: "epoch", Epoch: t.epoch + 1, Step: t.step, LR: t.Opt.LR(optim.MainGroup),
-			TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc,
+			TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc, TestTop5: testTop5,
 			EpochS: time.Since(epochStart).Seconds(), ImagesPerS: float64(t.sums.Count) / math.Max(t.sums.Seconds, 1e-9)}
 		if err := t.writeMetrics(m); err != nil {
 			return nil, err
@@ -487,7 +568,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if improved {
 			t.best = testAcc
 		}
-		t.last = &lastEpoch{TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc}
+		t.last = &lastEpoch{TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc, TestLoss: testLoss, TestAcc: testAcc, TestTop5: testTop5}
 		t.epoch++
 		t.batch = 0
 		t.sums = epochSums{}
@@ -505,7 +586,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 	switch {
 	case complete && t.batch == 0 && t.last != nil:
 		// A resumed finished run: rebuild its summary from the last epoch.
-		lastTrainLoss, lastTrainAcc, testLoss, testAcc = t.last.TrainLoss, t.last.TrainAcc, t.last.TestLoss, t.last.TestAcc
+		lastTrainLoss, lastTrainAcc, testLoss, testAcc, testTop5 = t.last.TrainLoss, t.last.TrainAcc, t.last.TestLoss, t.last.TestAcc, t.last.TestTop5
 	case t.batch > 0 || !evaluated:
 		// Stopped mid-epoch (MaxSteps), or nothing left to train (a resumed
 		// finished run from a checkpoint without its last epoch's metrics):
@@ -513,20 +594,22 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		if err := t.averageBuffers(); err != nil {
 			return nil, err
 		}
-		var err error
-		if testLoss, testAcc, err = t.Evaluate(t.TestSet); err != nil {
+		ev, err := t.EvaluateAll(t.TestSet)
+		if err != nil {
 			return nil, err
 		}
+		testLoss, testAcc, testTop5 = ev.Loss, ev.Acc, ev.Top5
 		lastTrainLoss = t.sums.Loss / math.Max(float64(t.sums.Count), 1)
 		lastTrainAcc = float64(t.sums.Correct) / math.Max(float64(t.sums.Count), 1)
 	}
 	if math.IsNaN(t.best) {
 		t.best = testAcc
 	}
-	s := &Summary{TestAcc: testAcc, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
+	s := &Summary{TestAcc: testAcc, TestTop5: testTop5, TestLoss: testLoss, BestTestAcc: t.best, TrainLoss: lastTrainLoss, TrainAcc: lastTrainAcc,
 		Epochs: t.epoch, Steps: t.step, ImagesPerS: float64(t.imagesSeen) / math.Max(t.trainTime.Seconds(), 1e-9),
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
-		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount()}
+		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount(),
+		Provenance: provenance.Collect(t.E.Threads(), time.Now())}
 	if t.comm().Rank() == 0 {
 		if err := writeJSONFile(filepath.Join(dir, SummaryName), s); err != nil {
 			return nil, err

@@ -42,7 +42,7 @@ median round is reported with the spread.`,
 		Example: `  asym bench --model mlp,convnet,resnet20 --batch 128 --threads 2
   asym bench --model convnet --rule bp,fa,dfa,kp,sa,aa,wm,ia --json
   asym bench --model resnet20 --rule bp,sa,aa --rounds 5`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(in) != 3 {
 				return usagef("--input wants C,H,W, got %v", in)

@@ -7,14 +7,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/asymlab/asym/blas"
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/experiments"
+	"github.com/asymlab/asym/internal/buildinfo"
 	"github.com/asymlab/asym/train"
 )
 
@@ -72,10 +74,56 @@ func exitCode(err error) int {
 	case errors.Is(err, train.ErrDiverged):
 		return ExitDiverged
 	case errors.As(err, &ue), errors.Is(err, train.ErrConfig), errors.Is(err, train.ErrRunExists),
-		errors.Is(err, train.ErrNoRun), errors.Is(err, train.ErrConfigEdited):
+		errors.Is(err, train.ErrNoRun), errors.Is(err, train.ErrConfigEdited), errors.Is(err, data.ErrUnknownDataset):
+		return ExitUsage
+	case strings.HasPrefix(err.Error(), "unknown command "):
+		// cobra's error for a command that does not exist (it has no
+		// error type of its own).
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// noArgs is noArgs with a usage error (exit 2) naming the argument.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.HasSubCommands() {
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return usagef("unknown command %q for %q; valid: %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+	}
+	return usagef("%s takes no arguments, got %q (usage: %s)", cmd.Name(), args[0], cmd.UseLine())
+}
+
+// exactArgs is cobra.ExactArgs with a usage error (exit 2) that names the
+// missing or extra argument; the names come from the command's Use line
+// ("eval CHECKPOINT").
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == n {
+			return nil
+		}
+		if len(args) > n {
+			return usagef("%s takes %d argument(s), got an extra one: %q (usage: %s)", cmd.Name(), n, args[n], cmd.UseLine())
+		}
+		var names []string
+		for _, w := range strings.Fields(cmd.Use)[1:] {
+			if !strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "[") && strings.ToUpper(w) == w {
+				names = append(names, w)
+			}
+		}
+		missing := fmt.Sprint(len(args) + 1)
+		if len(args) < len(names) {
+			missing = names[len(args)]
+		}
+		return usagef("%s: missing argument %s (usage: %s)", cmd.Name(), missing, cmd.UseLine())
+	}
 }
 
 func newRoot(s *IO) *cobra.Command {
@@ -99,11 +147,13 @@ transpose of the forward weights (Kunin et al., ICML 2020, arXiv 2003.01513).`,
 			return nil
 		},
 	}
+	root.Version = buildinfo.Read().String()
+	root.SetVersionTemplate("asym {{.Version}}\n")
 	root.PersistentFlags().StringVar(&blasName, "blas", "auto", "BLAS implementation: auto, go, openblas (env ASYM_BLAS)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%v (run '%s --help' for usage)", err, c.CommandPath())}
 	})
-	root.AddCommand(newTrainCmd(s), newEvalCmd(s), newBenchCmd(s), newRulesCmd(s), newDataCmd(s), newExportCmd(s), newVersionCmd(s))
+	root.AddCommand(newTrainCmd(s), newEvalCmd(s), newBenchCmd(s), newRulesCmd(s), newDataCmd(s), newExportCmd(s), newMetricsCmd(s), newVersionCmd(s))
 	for _, k := range experiments.Kinds {
 		root.AddCommand(newExperimentCmd(s, k))
 	}
@@ -111,20 +161,15 @@ transpose of the forward weights (Kunin et al., ICML 2020, arXiv 2003.01513).`,
 }
 
 // Version returns the module version from the build information.
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+func Version() string { return buildinfo.Read().Version }
 
 func newVersionCmd(s *IO) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version and build settings",
-		Args:  cobra.NoArgs,
+		Short: "Print the version, the commit it was built from and the BLAS",
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(s.Out, "asym %s (BLAS: %s; available: %v)\n", Version(), blas.CurrentName(), blas.Names())
+			fmt.Fprintf(s.Out, "asym %s\nBLAS: %s (available: %s)\n", buildinfo.Read(), blas.CurrentName(), strings.Join(blas.Names(), ", "))
 			return nil
 		},
 	}

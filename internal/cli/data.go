@@ -21,7 +21,10 @@ func newDataCmd(s *IO) *cobra.Command {
 		Short: "Download data sets and describe them",
 		Long: `Download the public data sets asym reads (fetch) and describe a data set as
 training would open it (info).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
+		// Runnable, so that an unknown sub-command is a usage error
+		// rather than help.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newDataFetchCmd(s), newDataInfoCmd(s))
 	return cmd
@@ -51,7 +54,7 @@ that is how to install a data set on a machine without network access.
 folder that serves the same files.`,
 		Example: `  asym data fetch cifar10 --to ~/data/cifar10
   asym train --data cifar10 --data-dir ~/data/cifar10 --model resnet20 --crop-pad 4 --flip`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := data.LookupDownload(args[0])
 			if err != nil {
@@ -90,7 +93,7 @@ func newDataInfoCmd(s *IO) *cobra.Command {
 print its splits, sample shape, classes and normalisation constants.`,
 		Example: `  asym data info digits
   asym data info imagefolder --data-dir ~/data/imagenet --image-size 160 --json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			train, test, info, err := data.OpenWith(args[0], data.Options{Dir: dir, ImageSize: size})
 			if err != nil {

@@ -11,9 +11,9 @@ import (
 
 func newEvalCmd(s *IO) *cobra.Command {
 	var (
-		dataName, dataDir, split string
-		asJSON                   bool
-		threads                  int
+		split  string
+		asJSON bool
+		flags  *configFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval CHECKPOINT",
@@ -22,19 +22,18 @@ func newEvalCmd(s *IO) *cobra.Command {
 asym train) on the test split of its data set, or of another one with --data.`,
 		Example: `  asym eval runs/my-run/best.safetensors
   asym eval runs/my-run/latest.safetensors --split train --json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := train.ReadConfig(args[0])
 			if err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("data") {
-				cfg.Data.Name = dataName
+			if !cmd.Flags().Changed("threads") {
+				cfg.Run.Threads = 0 // all cores, not the training run's count
 			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.Data.Dir = dataDir
+			if err := flags.apply(&cfg); err != nil {
+				return err
 			}
-			cfg.Run.Threads = threads
 			cfg.Data.TrainLimit, cfg.Data.TestLimit = 0, 0
 			t, err := train.New(cfg)
 			if err != nil {
@@ -51,7 +50,7 @@ asym train) on the test split of its data set, or of another one with --data.`,
 			default:
 				return usagef("--split %q; valid: test, train", split)
 			}
-			loss, acc, err := t.Evaluate(ds)
+			ev, err := t.EvaluateAll(ds)
 			if err != nil {
 				return err
 			}
@@ -61,22 +60,22 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				Split      string  `json:"split"`
 				Samples    int     `json:"samples"`
 				Accuracy   float64 `json:"accuracy"`
+				Top5       float64 `json:"top5"`
 				Loss       float64 `json:"loss"`
-			}{args[0], cfg.Data.Name, split, ds.Len(), acc, loss}
+			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss}
 			if asJSON {
 				b, _ := json.Marshal(res)
 				_, err = fmt.Fprintln(s.Out, string(b))
 				return err
 			}
-			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, loss %.4f\n",
-				args[0], cfg.Data.Name, split, ds.Len(), 100*acc, loss)
+			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, top-5 %.2f%%, loss %.4f\n",
+				args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, 100*ev.Top5, ev.Loss)
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&dataName, "data", "", "data set (default: the checkpoint's)")
-	cmd.Flags().StringVar(&dataDir, "data-dir", "", "directory holding the data set files")
+	// The checkpoint's settings, with these flags on top.
+	flags = addSomeConfigFlags(cmd.Flags(), train.Config{}, "data.name", "data.dir", "data.eval_batch", "data.workers", "run.threads")
 	cmd.Flags().StringVar(&split, "split", "test", "split to evaluate: test, train")
-	cmd.Flags().IntVar(&threads, "threads", 0, "compute threads (0: all cores)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	return cmd
 }

@@ -26,7 +26,7 @@ CIFAR-style ResNet-8 on the embedded digits (15 epochs, batch 64) — about
 there, symmetric and activation alignment stay with it.`,
 		`  asym compare
   asym compare --data fashion-mnist --models mlp,convnet --rules bp,fa,sa,aa --epochs 5
-  asym compare --config configs/fashion-compare.toml --run-dir runs/compare`},
+  asym compare --config configs/experiments/fashion-compare.toml --run-dir runs/compare`},
 	experiments.KindSweep: {"Sweep rule or optimizer settings (grid or random search) over seeds",
 		`Run every combination of the given values (or --random N random draws) of
 rule settings or optimizer settings per rule, over seeds, and report heat maps
@@ -34,22 +34,25 @@ of accuracy with the settings that diverged marked. Keys: a rule setting
 (alpha, beta, ...) or a numeric training key such as optim.lr, optim.b_lr,
 optim.momentum, optim.weight_decay, rule.delay_epochs, rule.b_scale.`,
 		`  asym sweep --rules wm --grid wm.alpha=0.01,0.1,1 --grid wm.beta=0.01,0.1,1
-  asym sweep --config configs/fashion-sweep-wm-ia.toml --run-dir runs/sweep`},
+  asym sweep --config configs/experiments/fashion-sweep.toml --run-dir runs/sweep`},
 	experiments.KindTransfer: {"Run the best settings of a sweep unchanged on other architectures",
 		`Pick each rule's best setting from a finished sweep (architecture A) and run
 it unchanged on the target architectures B, with backprop on A and B for
 reference: the transfer gap per rule (the paper's weight mirror vs
 information alignment finding).`,
-		`  asym transfer --source runs/sweep --models convnet`},
+		`  asym transfer --source runs/sweep --models convnet
+  asym transfer --config configs/experiments/fashion-transfer.toml --run-dir runs/fashion-transfer`},
 	experiments.KindDepth: {"Accuracy gap to backprop over a series of ResNet depths",
 		`Train CIFAR-style ResNets of several depths with each rule (and backprop)
 using the same settings at every depth, and plot the gap to backprop against
 depth.`,
-		`  asym depth --rules ia,sa,aa --depths 8,14,20,32 --data fashion-mnist --epochs 3`},
+		`  asym depth --rules ia,sa,aa --depths 8,14,20,32 --data fashion-mnist --epochs 3
+  asym depth --config configs/experiments/digits-depth-stable.toml --run-dir runs/digits-depth-stable`},
 	experiments.KindNoise: {"Accuracy under noisy updates of the backward weights",
 		`Add noise lr·ε (ε of the given variances) to every update of B and report
 accuracy against the noise variance (the paper's robustness experiment).`,
-		`  asym noise --rules sa,aa,kp --variances 0,1e-3,1e-2,1e-1`},
+		`  asym noise --rules sa,aa,kp --variances 0,1e-3,1e-2,1e-1
+  asym noise --config configs/experiments/fashion-noise.toml --run-dir runs/fashion-noise`},
 }
 
 func newExperimentCmd(s *IO, kind string) *cobra.Command {
@@ -65,12 +68,14 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		grid           []string
 		source, noiseD string
 	)
-	cmd := &cobra.Command{Use: kind, Short: h.short, Long: h.long, Example: h.example, Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: kind, Short: h.short, Long: h.long, Example: h.example, Args: noArgs}
 	f := cmd.Flags()
 	f.StringVar(&cfgPath, "config", "", "experiment config file (TOML)")
 	f.StringVar(&dir, "run-dir", "", "experiment directory (default runs/"+kind+"-<time>); an existing one is continued")
-	f.StringVar(&dir, "dir", "", "experiment directory")
-	_ = f.MarkDeprecated("dir", "use --run-dir")
+	// --dir is the old name of --run-dir. Not pflag's MarkDeprecated:
+	// cobra prints its notice on stdout, which holds the report.
+	f.StringVar(&dir, "dir", "", "deprecated: use --run-dir")
+	_ = f.MarkHidden("dir")
 	f.StringSliceVar(&ruleList, "rules", nil, "rules (comma-separated; all = every rule)")
 	f.StringSliceVar(&modelList, "models", nil, "models (comma-separated)")
 	f.UintSliceVar(&seeds, "seeds", nil, "seeds (comma-separated)")
@@ -92,6 +97,9 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := experiments.Default(kind)
 		var err error
+		if cmd.Flags().Changed("dir") {
+			fmt.Fprintln(s.Err, "asym: --dir is deprecated, use --run-dir")
+		}
 		if dir != "" && cfgPath == "" {
 			// Continue the experiment saved in dir with its own settings
 			// (with --config, Run checks that the settings are the same).
@@ -167,7 +175,7 @@ func newExperimentCmd(s *IO, kind string) *cobra.Command {
 		if dir == "" {
 			dir = filepath.Join("runs", fmt.Sprintf("%s-%s", kind, time.Now().Format("20060102-150405")))
 		}
-		out, err := experiments.Run(cmd.Context(), cfg, dir, s.Err)
+		out, err := experiments.RunMonitored(cmd.Context(), cfg, dir, &experiments.Monitor{W: s.Err, Live: s.ErrTTY})
 		if err != nil {
 			return err
 		}

@@ -40,7 +40,7 @@ export never overwrites its input (nor a file hard-linked to it, as
 latest.safetensors and best.safetensors can be), and overwrites a training
 checkpoint only with --force.`,
 		Example: `  asym export runs/r18/best.safetensors --to resnet18.safetensors`,
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
 				return usagef("--to is required")

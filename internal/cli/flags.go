@@ -24,13 +24,26 @@ type configFlags struct {
 // addConfigFlags adds a flag for every key of a train.Config except the
 // ones in skip (TOML paths), with base's values as their defaults.
 func addConfigFlags(fs *pflag.FlagSet, base train.Config, skip ...string) *configFlags {
+	return addFlagsFor(fs, base, func(k train.Key) bool { return !slices.Contains(skip, k.Path) })
+}
+
+// addSomeConfigFlags adds the flags of the given keys (TOML paths) only.
+func addSomeConfigFlags(fs *pflag.FlagSet, base train.Config, paths ...string) *configFlags {
+	for _, p := range paths {
+		if _, ok := train.LookupKey(p); !ok {
+			panic("cli: no config key " + p)
+		}
+	}
+	return addFlagsFor(fs, base, func(k train.Key) bool { return slices.Contains(paths, k.Path) })
+}
+
+func addFlagsFor(fs *pflag.FlagSet, base train.Config, want func(train.Key) bool) *configFlags {
 	f := &configFlags{fs: fs, c: base}
 	for _, k := range train.Keys() {
-		if slices.Contains(skip, k.Path) {
-			continue
+		if want(k) {
+			addKeyFlag(fs, k, &f.c)
+			f.keys = append(f.keys, k)
 		}
-		addKeyFlag(fs, k, &f.c)
-		f.keys = append(f.keys, k)
 	}
 	return f
 }

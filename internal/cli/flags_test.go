@@ -114,3 +114,19 @@ func TestRuleFlagDefaults(t *testing.T) {
 		t.Errorf("params = %v, want %v", cfg.Rule.Params, want)
 	}
 }
+
+// TestEvalFlags: eval takes its data and thread settings from the table,
+// and a flag not given keeps the checkpoint's value.
+func TestEvalFlags(t *testing.T) {
+	cmd := newEvalCmd(&IO{})
+	for _, name := range []string{"data", "data-dir", "eval-batch", "workers", "threads"} {
+		k, _ := train.LookupKey(map[string]string{"data": "data.name", "data-dir": "data.dir", "eval-batch": "data.eval_batch",
+			"workers": "data.workers", "threads": "run.threads"}[name])
+		if f := cmd.Flags().Lookup(name); f == nil || f.Usage != k.Help {
+			t.Errorf("eval --%s: %v, want the help of %s", name, f, k.Path)
+		}
+	}
+	if cmd.Flags().Lookup("lr") != nil {
+		t.Error("eval has training flags")
+	}
+}

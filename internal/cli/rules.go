@@ -3,12 +3,15 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/asymlab/asym/rules"
+	"github.com/asymlab/asym/train"
 )
 
 func newRulesCmd(s *IO) *cobra.Command {
@@ -38,10 +41,13 @@ func newRulesCmd(s *IO) *cobra.Command {
 				type row struct {
 					Name, Summary, Update, InputGrad, Locality, Source string
 					Settings                                           []setting
+					// TrainDefaults are the settings of a plain asym
+					// train --rule NAME, where they differ from Default.
+					TrainDefaults map[string]float64 `json:",omitempty"`
 				}
 				var out []row
 				for _, i := range infos {
-					r := row{i.Name, i.Summary, i.Update, i.InputGrad, i.Locality, i.Source, nil}
+					r := row{i.Name, i.Summary, i.Update, i.InputGrad, i.Locality, i.Source, nil, train.RuleDefaults(i.Name)}
 					for _, st := range i.Settings {
 						r.Settings = append(r.Settings, setting{st.Name, st.Default, st.Doc})
 					}
@@ -68,9 +74,26 @@ func newRulesCmd(s *IO) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "\tsettings:\t%s\n", strings.Join(ss, "  "))
 				}
+				if td := train.RuleDefaults(i.Name); len(td) > 0 {
+					var ss []string
+					for _, k := range slices.Sorted(maps.Keys(td)) {
+						ss = append(ss, fmt.Sprintf("%s=%g", k, td[k]))
+					}
+					fmt.Fprintf(tw, "\tasym train uses:\t%s\n", strings.Join(ss, "  "))
+				}
 				fmt.Fprintln(tw, "\t\t")
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			_, err := fmt.Fprint(s.Out, `settings: the rule's own defaults (the paper's coefficients), used where a config file
+  names the rule without [rule.params].
+asym train uses: the settings of 'asym train --rule NAME' where they differ (small-scale
+  coefficients for runs of a few thousand steps, also the experiment commands' defaults);
+  the other rules train with their own defaults. A plain 'asym train' trains an MLP with
+  batch normalisation on the embedded digits.
+`)
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")

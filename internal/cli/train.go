@@ -37,9 +37,9 @@ summary.json). One process at a time trains in a run directory (lock file
 "lock"; a stale one, left by a killed process, is removed).`,
 		Example: `  asym train
   asym train --data fashion-mnist --model convnet --epochs 10 --batch 128 --lr 0.05
-  asym train --rule sa --config examples/fashion-convnet.toml --run-dir runs/sa
+  asym train --rule sa --config configs/fashion-convnet.toml --run-dir runs/sa
   asym train --resume --run-dir runs/sa`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	flags := addConfigFlags(cmd.Flags(), train.Default())
 	cmd.Flags().StringVar(&cfgPath, "config", "", "TOML config file")

@@ -184,6 +184,9 @@ type Pool struct {
 	KH, KW     int
 	SH, SW     int
 	PH, PW     int
+	// EH and EW pad the bottom and right by that much more than the top
+	// and left (TensorFlow's "SAME").
+	EH, EW int
 }
 
 func (p Pool) norm() Pool {
@@ -199,7 +202,7 @@ func (p Pool) norm() Pool {
 // OutHW returns the output height and width.
 func (p Pool) OutHW() (oh, ow int) {
 	p = p.norm()
-	return (p.H+2*p.PH-p.KH)/p.SH + 1, (p.W+2*p.PW-p.KW)/p.SW + 1
+	return (p.H+2*p.PH+p.EH-p.KH)/p.SH + 1, (p.W+2*p.PW+p.EW-p.KW)/p.SW + 1
 }
 
 // window calls fn with the in-bounds rows [h0, h1) and columns [w0, w1)

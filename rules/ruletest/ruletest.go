@@ -23,13 +23,17 @@ import (
 var SharedB = map[string]bool{"bp": true, "dfa": true}
 
 // Models returns the small models the suite binds rules to: an MLP, a
-// ConvNet and a CIFAR-style ResNet-8 at a quarter of the width, on tiny
-// inputs.
+// ConvNet and CIFAR-style ResNet-8s (v1, and v2 with the official
+// projection on every group's first block) at a quarter of the width, a
+// two-block character GPT and a two-block ViT, on tiny inputs.
 func Models() []models.Spec {
 	return []models.Spec{
 		{Arch: "mlp", In: []int{1, 4, 4}, Classes: 3, Hidden: []int{8, 6}},
 		{Arch: "convnet", In: []int{1, 8, 8}, Classes: 3, Hidden: []int{4, 6, 8}},
 		{Arch: "resnet", Depth: 8, Width: 0.25, In: []int{3, 8, 8}, Classes: 3},
+		{Arch: "resnet8v2", Width: 0.25, In: []int{3, 8, 8}, Classes: 3, Shortcut: "first"},
+		{Arch: "gpt", In: []int{6}, Classes: 5, Dim: 8, Heads: 2, Depth: 2, MLP: 12},
+		{Arch: "vit", In: []int{1, 8, 8}, Classes: 3, Dim: 8, Heads: 2, Depth: 2, MLP: 12, Patch: 4},
 	}
 }
 
@@ -208,7 +212,7 @@ func setup(t *testing.T, info rules.Info, spec models.Spec, opts rules.Options, 
 func step(c *nn.Ctx, net *nn.Network, x *tensor.Tensor, y []int32, lr float32) float64 {
 	logits := net.Forward(c, x)
 	var dl tensor.Tensor
-	loss, _ := c.E.SoftmaxCrossEntropy(&dl, logits, y, 0)
+	loss, _, _ := net.Head.Loss(c.E, &dl, logits, y, 0)
 	net.Backward(c, &dl)
 	for _, p := range net.Params() {
 		if p.Grad == nil {
@@ -224,16 +228,42 @@ func step(c *nn.Ctx, net *nn.Network, x *tensor.Tensor, y []int32, lr float32) f
 	return loss
 }
 
-// data returns a fixed batch of 4 samples for net.
+// data returns a fixed batch of 4 samples for net: normal inputs, or
+// token ids for a language model (a network whose head scores tokens),
+// and one target per sample or position.
 func data(net *nn.Network) (*tensor.Tensor, []int32) {
-	rng := rand.New(rand.NewPCG(7, 7))
-	x := tensor.New(append([]int{4}, net.In...)...)
-	tensor.FillNormal(x, rng, 1)
-	y := make([]int32, 4)
+	return Batch(rand.New(rand.NewPCG(7, 7)), net, 4)
+}
+
+// Batch returns a random batch of n samples for net: inputs drawn from
+// N(0, 1), or token ids in [0, Classes) when net's head is
+// [nn.TokenCrossEntropy], and net.Head.Targets targets per sample.
+func Batch(rng *rand.Rand, net *nn.Network, n int) (*tensor.Tensor, []int32) {
+	x := tensor.New(append([]int{n}, net.In...)...)
+	if _, tokens := net.Head.(nn.TokenCrossEntropy); tokens {
+		for i := range x.Data {
+			x.Data[i] = float32(rng.IntN(net.Classes))
+		}
+	} else {
+		tensor.FillNormal(x, rng, 1)
+	}
+	y := make([]int32, n*net.Head.Targets(net.Out))
 	for i := range y {
 		y[i] = int32(rng.IntN(net.Classes))
 	}
 	return x, y
+}
+
+// Selectable returns the weight layers that "all" selects: every one but
+// the lookups (embedding tables).
+func Selectable(net *nn.Network) []nn.WeightLayer {
+	var out []nn.WeightLayer
+	for _, l := range net.WeightLayers() {
+		if lk, ok := l.(nn.Lookup); !ok || !lk.IsLookup() {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func finite(t *testing.T, when string, ps []*nn.Param) {
@@ -256,7 +286,7 @@ func checkTraining(t *testing.T, info rules.Info, spec models.Spec) {
 	if b.Rule == nil || b.Rule.Name() != info.Name {
 		t.Errorf("Bound.Rule = %v", b.Rule)
 	}
-	all := net.WeightLayers()
+	all := Selectable(net)
 	if len(b.Layers) != len(all) || len(b.Feedbacks) != len(b.Layers) {
 		t.Fatalf("bound %d layers (%d feedbacks), the model has %d", len(b.Layers), len(b.Feedbacks), len(all))
 	}

@@ -1,0 +1,238 @@
+package engine_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/asymlab/asym/engine"
+	gc "github.com/asymlab/asym/internal/gradcheck"
+	"github.com/asymlab/asym/tensor"
+)
+
+// The Transformer kernels are checked normwise against their float64
+// references (gradcheck's MaxAbs): they accumulate in float64 and round
+// once or twice per element, so a relative error of a few u = 2⁻²⁴ of the
+// largest element is expected; trRel = 64u leaves headroom for the float32
+// inputs of the next operation (exp, erf of a rounded value), and any
+// missing or misplaced term is orders of magnitude larger. Gradients are
+// checked against central differences of the references with step trStep
+// (truncation h²/6·|f”'| ≈ 1e-11, rounding 2⁻⁵³·|L|/h ≈ 1e-10, below
+// trAbs). Every kernel must give bit-identical results for every thread
+// count.
+const (
+	trRel  = 64 * gc.U
+	trStep = 1e-5
+	trAbs  = 1e-8
+)
+
+// same fails unless every result is bit-identical to the first.
+func same(t *testing.T, what string, ts []*tensor.Tensor) {
+	t.Helper()
+	for i := 1; i < len(ts); i++ {
+		if !tensor.Equal(ts[0], ts[i]) {
+			t.Errorf("%s: result %d differs from result 0 (thread counts)", what, i)
+		}
+	}
+}
+
+func TestBatchedMatMul(t *testing.T) {
+	for _, tc := range []struct{ batch, m, n, k int }{{1, 3, 4, 5}, {6, 7, 7, 4}, {12, 33, 17, 16}} {
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				rng := newRand(uint64(tc.m + tc.n))
+				a := gc.Uniform(rng, tc.batch*tc.m*tc.k, -1, 1)
+				b := gc.Uniform(rng, tc.batch*tc.k*tc.n, -1, 1)
+				want := gc.BatchedMatMul(ta, tb, tc.batch, tc.m, tc.n, tc.k, gc.F64(a), gc.F64(b))
+				mag := gc.BatchedMatMul(ta, tb, tc.batch, tc.m, tc.n, tc.k, gc.Abs(gc.F64(a)), gc.Abs(gc.F64(b)))
+				var outs []*tensor.Tensor
+				for _, th := range threadCounts {
+					c := nanTensor(tc.batch * tc.m * tc.n)
+					engine.NewCPU(th).BatchedMatMul(ta, tb, tc.batch, tc.m, tc.n, tc.k, 1, a, b, 0, c.Data)
+					gc.Close(t, fmt.Sprintf("%+v ta %v tb %v", tc, ta, tb), c.Data, want, mag, gc.Gamma(tc.k), 0)
+					outs = append(outs, c)
+				}
+				same(t, "BatchedMatMul", outs)
+			}
+		}
+	}
+	mustPanic(t, "engine: BatchedMatMul", func() {
+		engine.NewCPU(1).BatchedMatMul(false, false, 2, 2, 2, 2, 1, make([]float32, 7), make([]float32, 8), 0, make([]float32, 8))
+	})
+}
+
+func TestSoftmax(t *testing.T) {
+	for _, causal := range []bool{false, true} {
+		const B, T = 6, 9
+		rng := newRand(77)
+		x := gc.Uniform(rng, B*T*T, -4, 4)
+		r := gc.Uniform(rng, len(x), -1, 1)
+		x64, r64 := gc.F64(x), gc.F64(r)
+		want := gc.Softmax(x64, T, T, causal)
+		num := gc.Grads(func(a [][]float64) float64 { return gc.Dot(r64, gc.Softmax(a[0], T, T, causal)) }, [][]float64{x64}, trStep)[0]
+		var ys, dxs []*tensor.Tensor
+		for _, th := range threadCounts {
+			e := engine.NewCPU(th)
+			y, dx := nanTensor(B, T, T), nanTensor(B, T, T)
+			e.Softmax(y, tensor.FromData(x, B, T, T), causal)
+			gc.Close(t, fmt.Sprintf("causal %v y", causal), y.Data, want, gc.MaxAbs(want), trRel, 0)
+			if causal {
+				for i, v := range y.Data {
+					if row, col := i/T%T, i%T; col > row && v != 0 {
+						t.Fatalf("masked entry (%d, %d) = %g", row, col, v)
+					}
+				}
+			}
+			e.SoftmaxGrad(dx, tensor.FromData(r, B, T, T), y)
+			gc.Close(t, fmt.Sprintf("causal %v dx", causal), dx.Data, num, gc.MaxAbs(num), trRel, trAbs)
+			ys, dxs = append(ys, y), append(dxs, dx)
+		}
+		same(t, "Softmax", ys)
+		same(t, "SoftmaxGrad", dxs)
+	}
+	mustPanic(t, "engine: Softmax", func() { engine.NewCPU(1).Softmax(new(tensor.Tensor), tensor.New(2, 3, 4), true) })
+}
+
+func TestLayerNorm(t *testing.T) {
+	for _, shape := range [][]int{{5, 8}, {3, 7, 16}, {2, 600, 32}} {
+		D := shape[len(shape)-1]
+		R := tensor.Numel(shape) / D
+		rng := newRand(uint64(R))
+		x := gc.Uniform(rng, R*D, -1, 2)
+		gamma := gc.Uniform(rng, D, 0.5, 1.5)
+		beta := gc.Uniform(rng, D, -0.5, 0.5)
+		r := gc.Uniform(rng, len(x), -1, 1)
+		const eps32 = float32(1e-5)
+		eps := float64(eps32)
+		args := [][]float64{gc.F64(x), gc.F64(gamma), gc.F64(beta)}
+		r64 := gc.F64(r)
+		want := gc.LayerNorm(args[0], args[1], args[2], D, eps)
+		var num [][]float64
+		if R*D < 2000 { // the large shape (parallel rows) checks y and thread invariance only
+			num = gc.Grads(func(a [][]float64) float64 { return gc.Dot(r64, gc.LayerNorm(a[0], a[1], a[2], D, eps)) }, args, trStep)
+		}
+		var outs []*tensor.Tensor
+		for _, th := range threadCounts {
+			e := engine.NewCPU(th)
+			y, dx := nanTensor(shape...), nanTensor(shape...)
+			mean, invStd := make([]float32, R), make([]float32, R)
+			xt := tensor.FromData(x, shape...)
+			e.LayerNorm(y, xt, gamma, beta, mean, invStd, eps32)
+			gc.Close(t, fmt.Sprint(shape, " y"), y.Data, want, gc.MaxAbs(want), trRel, 0)
+			dg, db := make([]float32, D), make([]float32, D)
+			e.LayerNormGrad(dx, dg, db, tensor.FromData(r, shape...), xt, gamma, mean, invStd)
+			for i, got := range [][]float32{dx.Data, dg, db} {
+				if num == nil {
+					break
+				}
+				gc.Close(t, fmt.Sprint(shape, " grad ", i), got, num[i], gc.MaxAbs(num[i]), trRel, trAbs)
+			}
+			outs = append(outs, y, dx, tensor.FromData(dg, D), tensor.FromData(db, D))
+		}
+		for i := 0; i < 4; i++ {
+			var s []*tensor.Tensor
+			for j := i; j < len(outs); j += 4 {
+				s = append(s, outs[j])
+			}
+			same(t, fmt.Sprint("LayerNorm output ", i), s)
+		}
+	}
+}
+
+func TestGELU(t *testing.T) {
+	for _, n := range elemSizes {
+		rng := newRand(uint64(n) + 5)
+		x := gc.Uniform(rng, n, -5, 5)
+		r := gc.Uniform(rng, n, -1, 1)
+		r64 := gc.F64(r)
+		want := gc.GELU(gc.F64(x))
+		var num []float64
+		if n < 1000 {
+			num = gc.Grads(func(a [][]float64) float64 { return gc.Dot(r64, gc.GELU(a[0])) }, [][]float64{gc.F64(x)}, trStep)[0]
+		}
+		var outs []*tensor.Tensor
+		for _, th := range threadCounts {
+			e := engine.NewCPU(th)
+			y, dx := nanTensor(n), nanTensor(n)
+			e.GELU(y, tensor.FromData(x, n))
+			gc.Close(t, fmt.Sprint(n, " y"), y.Data, want, gc.MaxAbs(want), trRel, 0)
+			e.GELUGrad(dx, tensor.FromData(r, n), tensor.FromData(x, n))
+			if num != nil {
+				gc.Close(t, fmt.Sprint(n, " dx"), dx.Data, num, gc.MaxAbs(num), trRel, trAbs)
+			}
+			outs = append(outs, y, dx)
+		}
+		same(t, "GELU", []*tensor.Tensor{outs[0], outs[2]})
+		same(t, "GELUGrad", []*tensor.Tensor{outs[1], outs[3]})
+	}
+}
+
+// TestSwapAxesAndEmbedding checks the data-movement kernels exactly
+// against index arithmetic, and the embedding gradient against the
+// gathered sums (exact: small integers).
+func TestSwapAxesAndEmbedding(t *testing.T) {
+	const a, b, c, d = 3, 4, 5, 6
+	src := tensor.New(a, b, c, d)
+	for i := range src.Data {
+		src.Data[i] = float32(i)
+	}
+	for _, th := range threadCounts {
+		e := engine.NewCPU(th)
+		dst := nanTensor(1)
+		e.SwapAxes(dst, src, a, b, c, d)
+		if !tensor.SameShape(dst.Shape, []int{a, c, b, d}) {
+			t.Fatalf("SwapAxes shape %v", dst.Shape)
+		}
+		for i := 0; i < a; i++ {
+			for j := 0; j < b; j++ {
+				for k := 0; k < c; k++ {
+					for l := 0; l < d; l++ {
+						if got, want := dst.Data[((i*c+k)*b+j)*d+l], src.Data[((i*b+j)*c+k)*d+l]; got != want {
+							t.Fatalf("SwapAxes (%d %d %d %d) = %g, want %g", i, j, k, l, got, want)
+						}
+					}
+				}
+			}
+		}
+		back := nanTensor(1)
+		e.SwapAxes(back, dst, a, c, b, d)
+		if !tensor.Equal(back, src) {
+			t.Error("SwapAxes twice is not the identity")
+		}
+		const rows, w = 7, 5
+		table := make([]float32, rows*w)
+		for i := range table {
+			table[i] = float32(i)
+		}
+		ids := []float32{3, 0, 6, 3, 3, 1}
+		y := nanTensor(len(ids), w)
+		e.Embedding(y, table, w, ids)
+		dy := make([]float32, len(ids)*w)
+		for i := range dy {
+			dy[i] = float32(i % 11)
+		}
+		dt := make([]float32, rows*w)
+		for i := range dt {
+			dt[i] = 1
+		}
+		e.EmbeddingGrad(dt, w, ids, dy, 2)
+		want := make([]float32, rows*w)
+		for i := range want {
+			want[i] = 2
+		}
+		for r, id := range ids {
+			for j := 0; j < w; j++ {
+				if y.Data[r*w+j] != table[int(id)*w+j] {
+					t.Fatalf("Embedding row %d col %d = %g", r, j, y.Data[r*w+j])
+				}
+				want[int(id)*w+j] += dy[r*w+j]
+			}
+		}
+		for i := range want {
+			if dt[i] != want[i] {
+				t.Fatalf("EmbeddingGrad [%d] = %g, want %g", i, dt[i], want[i])
+			}
+		}
+		mustPanic(t, "engine: Embedding", func() { e.Embedding(y, table, w, []float32{0, 1, 2, 7, 0, 0}) })
+		mustPanic(t, "engine: Embedding", func() { e.Embedding(y, table, w, []float32{0, 1.5, 2, 3, 0, 0}) })
+	}
+}
