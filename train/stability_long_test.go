@@ -17,8 +17,8 @@ import (
 //
 // Budget: 100 steps of batch 32 on the first 3200 training images, tested
 // on the first 1000 test images. 44 runs, two at a time on one thread each:
-// about 400 CPU-seconds with OpenBLAS (one backprop run on ResNet-20 takes
-// 11.6), i.e. about 3.5 minutes on 2 cores.
+// 408 CPU-seconds measured with OpenBLAS, compilation included, i.e. about
+// 3.5 minutes on 2 cores.
 func TestLongStability(t *testing.T) {
 	long(t)
 	for _, arch := range []string{"resnet8", "resnet20"} {
