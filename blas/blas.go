@@ -9,7 +9,8 @@ import (
 
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/asymlab/asym/blas/sgemm"
 )
 
 // Impl is a named float32 BLAS.
@@ -30,7 +31,7 @@ var (
 )
 
 func init() {
-	Register(Impl{Name: "go", Float32: gonum.Implementation{}})
+	Register(Impl{Name: "go", Float32: sgemm.Implementation{}})
 	current = impls["go"]
 	blas32.Use(current.Float32)
 }

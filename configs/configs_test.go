@@ -58,3 +58,38 @@ func TestConfigsDecodeAndValidate(t *testing.T) {
 		t.Errorf("found %d train and %d experiment configs", len(files), len(exps))
 	}
 }
+
+// TestReadmeConfig decodes every ```toml block of README.md and docs/*.md
+// strictly and validates it, so that the documented examples cannot rot.
+func TestReadmeConfig(t *testing.T) {
+	docs, _ := filepath.Glob("../docs/*.md")
+	n := 0
+	for _, f := range append([]string{"../README.md"}, docs...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := strings.Split(string(b), "```toml\n")
+		for i, blk := range blocks[1:] {
+			body, _, ok := strings.Cut(blk, "```")
+			if !ok {
+				t.Fatalf("%s: toml block %d is not closed", f, i+1)
+			}
+			if strings.Contains(body, "kind = ") { // an experiment config
+				continue
+			}
+			n++
+			c, err := train.Decode(strings.NewReader(body), f, train.Default())
+			if err != nil {
+				t.Errorf("%s: toml block %d: %v", f, i+1, err)
+				continue
+			}
+			if err := c.Validate(); err != nil {
+				t.Errorf("%s: toml block %d: %v", f, i+1, err)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no toml block in README.md")
+	}
+}

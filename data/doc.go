@@ -31,6 +31,16 @@
 //     sample is decoded when read, at S×S (224 by default, [Options]),
 //     with the paper's preprocessing: random-resized crops and flips for
 //     training, resize and centre crop for evaluation.
+//   - "text": a character-level text ([ParseText]): Newton's Opticks
+//     (567,038 characters, 91 distinct), embedded ([Opticks]), or the UTF-8
+//     text file given as the directory. The vocabulary ([Vocab]) is the
+//     text's distinct characters in code-point order; the first 90% of the
+//     characters form the training split, the last 10% the validation
+//     (test) split. A sample ([TokenWindows]) is a window of
+//     [Options].Context characters, shape (2, context): the input ids and
+//     the next-character targets; training windows start at a random
+//     offset each epoch. Losses in nats convert to bits per character with
+//     [BitsPerChar].
 //
 // [Memory] is the in-memory implementation: pixels stay uint8 (Fashion-MNIST's
 // training split takes 47 MB), converted to float32 when read. [Subset] and

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/tensor"
@@ -174,4 +176,30 @@ func ExampleLoader_Skipped() {
 	// batch 0 [2 3 32 32] [1 0] skipped 0
 	// batch 1 [1 3 32 32] [0] skipped 1
 	// skipped 4.png true
+}
+
+// The text data set: a vocabulary of the characters, windows of inputs
+// and next-character targets.
+func ExampleParseText() {
+	tx, err := data.ParseText("poem", []byte(strings.Repeat("tyger tyger, burning bright ", 4)), 8)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("vocabulary %q, %d training windows, %d validation windows\n", tx.Vocab, tx.Train.Len(), tx.Val.Len())
+	w := make([]float32, 16)
+	_ = tx.Train.Read(1, w)
+	ids := func(v []float32) []int32 {
+		out := make([]int32, len(v))
+		for i, x := range v {
+			out[i] = int32(x)
+		}
+		return out
+	}
+	fmt.Printf("input %q, targets %q\n", tx.Vocab.Decode(ids(w[:8])), tx.Vocab.Decode(ids(w[8:])))
+	fmt.Printf("%.3f bits per character\n", data.BitsPerChar(math.Log(4)))
+	// Output:
+	// vocabulary " ,beghinrtuy", 12 training windows, 1 validation windows
+	// input "ger, bur", targets "er, burn"
+	// 2.000 bits per character
 }

@@ -34,8 +34,12 @@ type Info struct {
 	// [Loader]: pad-4 crops and flips for CIFAR, none for the others
 	// (image folders augment themselves, as [Augmenter]s).
 	Augment Augment
-	// Source says where the data came from: "embedded" or a directory.
+	// Source says where the data came from: "embedded" or a directory
+	// (a file for "text").
 	Source string
+	// Vocab is the character vocabulary of the "text" data set (nil for
+	// the others); ClassNames holds the same characters.
+	Vocab *Vocab
 }
 
 // Options are the settings of [OpenWith].
@@ -45,6 +49,9 @@ type Options struct {
 	// ImageSize is the side S of the S×S samples of an image folder (0:
 	// DefaultImageSize); other data sets have a fixed size and ignore it.
 	ImageSize int
+	// Context is the window length of the "text" data set (0:
+	// DefaultContext); the others ignore it.
+	Context int
 }
 
 // source is an entry of the registry.
@@ -52,10 +59,40 @@ type source struct {
 	name       string
 	defaultDir string
 	hint       string // how to get the data set when it is missing
-	augment    Augment
+	// optionalDir: the data set is embedded unless Options.Dir names
+	// another source (for "text", a file).
+	optionalDir bool
+	augment     Augment
 	// open returns the splits and class names read from dir (not empty
 	// unless the data set is embedded).
 	open func(dir string, o Options) (train, test Dataset, classes []string, norm *Norm, err error)
+}
+
+// textSource opens the text data set: dir is "embedded" (Newton's
+// Opticks) or a UTF-8 text file. Its windows are token ids, so its
+// normalisation is the identity.
+func textSource(dir string, o Options) (Dataset, Dataset, []string, *Norm, error) {
+	ctx := o.Context
+	if ctx == 0 {
+		ctx = DefaultContext
+	}
+	if ctx < 1 {
+		return nil, nil, nil, nil, fmt.Errorf("data: text: context %d, want >= 1", ctx)
+	}
+	var t *Text
+	if dir == "embedded" {
+		var err error
+		if t, err = ParseText("Opticks (embedded)", opticksText(), ctx); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	} else {
+		var err error
+		if t, err = ReadTextFile(dir, ctx); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	norm := Norm{Mean: []float32{0, 0}, Std: []float32{1, 1}}
+	return t.Train, t.Val, t.Vocab.Names(), &norm, nil
 }
 
 var idxFileList = strings.Join(idxFiles[:], "[.gz], ") + "[.gz]"
@@ -125,6 +162,7 @@ var sources = []source{
 			return tr, va, tr.ClassNames(), &norm, nil
 		},
 	},
+	{name: "text", optionalDir: true, open: textSource},
 }
 
 // Names returns the names [Open] accepts.
@@ -144,7 +182,9 @@ func Names() []string {
 // or in its cifar-10-batches-bin or cifar-100-binary sub-directory; see
 // [LoadCIFARDir]) and "imagefolder" (dir/train/<class>/ and
 // dir/val/<class>/ image folders at 224×224, see [LoadImageFolders]; the
-// test split is val). A missing data set gives an error wrapping
+// test split is val) and "text" (a character-level text: Newton's Opticks,
+// embedded, or the UTF-8 text file dir; windows of Options.Context
+// characters, see [ParseText]; the test split is the last 10%). A missing data set gives an error wrapping
 // [ErrNotFound] that says how to get it; an unknown name one wrapping
 // [ErrUnknownDataset] that lists the valid names. It is OpenWith(name,
 // Options{Dir: dir}).
@@ -160,7 +200,9 @@ func OpenWith(name string, o Options) (train, test Dataset, info Info, err error
 	}
 	s := sources[i]
 	src := "embedded"
-	if s.hint != "" {
+	if s.optionalDir && o.Dir != "" {
+		src = o.Dir
+	} else if s.hint != "" {
 		if src = cmp.Or(o.Dir, s.defaultDir); src == "" {
 			return nil, nil, Info{}, fmt.Errorf("data: %s has no default location: %w; %s", name, ErrNotFound, s.hint)
 		}
@@ -181,5 +223,8 @@ func OpenWith(name string, o Options) (train, test Dataset, info Info, err error
 	}
 	info = Info{Name: name, Shape: slices.Clone(train.Shape()), Classes: train.Classes(), ClassNames: slices.Clone(classes),
 		Norm: *norm, Augment: s.augment, Source: src}
+	if name == "text" {
+		info.Vocab = vocabOf([]rune(strings.Join(classes, "")))
+	}
 	return train, test, info, nil
 }

@@ -135,8 +135,8 @@ const minGemmWork = 1 << 16
 // sizes and the number of threads, so the result is reproducible for a
 // given thread count. It may differ in the last bits between thread counts:
 // a BLAS rounds a product differently depending on the shape of the
-// sub-product it is given (gonum sums A·Bᵀ in blocks of 64 only for large
-// products, OpenBLAS picks different kernels).
+// sub-product it is given (package sgemm computes the edge tiles of C apart
+// from the full ones, OpenBLAS picks different kernels).
 func (c *CPU) MatMul(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, cm []float32) {
 	lda, ldb := k, n
 	if transA {

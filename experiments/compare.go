@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -50,6 +51,11 @@ func compareTable(title string, results []Result) *report.Table {
 	t := &report.Table{Title: title, Columns: []string{"model", "rule", "settings", "test acc (%)", "gap to bp (points)", "top-5 (%)", "best test acc (%)", "train loss",
 		"weight angle (°)", "end-to-end angle (°)", "time (s)"},
 		Note: "Mean ± std over seeds, sorted by test acc. test acc: after the last epoch; top-5: top-5 accuracy after the last epoch; best test acc: the best epoch. gap to bp: backprop's test acc − the rule's, on the same model (positive: behind backprop). settings: the rule's coefficients that differ from its defaults (asym rules NAME lists them). Angles: mean over the layers the rule is bound to, at the last logged step; end-to-end angle: between the weight update under the rule and under exact backprop on the same batch; no B: the rule has no backward weights."}
+	text := len(results) > 0 && results[0].Job.Cfg.Data.Name == "text"
+	if text { // language models
+		t.Columns = slices.Insert(t.Columns, 5, "val bits/char")
+		t.Note += " val bits/char: the validation loss in bits per character (text data set)."
+	}
 	keys, groups := groupBy(results, func(r Result) string { return r.Job.Model + "\x00" + r.Job.Rule })
 	accOf := map[string]report.Stat{}
 	modelOrder := map[string]int{}
@@ -80,7 +86,7 @@ func compareTable(title string, results []Result) *report.Table {
 			}
 			return report.Values(fieldsOf(g, func(r Result) float64 { return lastMean(r.Run, get) }), 1)
 		}
-		t.Add(report.Text(model), report.Text(g[0].Job.Rule), report.Text(nonDefaultSettings(g[0].Job.Cfg)),
+		cells := []report.Cell{report.Text(model), report.Text(g[0].Job.Rule), report.Text(nonDefaultSettings(g[0].Job.Cfg)),
 			report.MeanStd(accOf[k], 2),
 			gap,
 			report.Values(fieldsOf(g, func(r Result) float64 {
@@ -103,7 +109,16 @@ func compareTable(title string, results []Result) *report.Table {
 					return math.NaN()
 				}
 				return r.Summary.WallS
-			}), 1))
+			}), 1)}
+		if text {
+			cells = slices.Insert(cells, 5, report.Values(fieldsOf(g, func(r Result) float64 {
+				if r.Summary == nil {
+					return math.NaN()
+				}
+				return r.Summary.ValBitsPerChar
+			}), 3))
+		}
+		t.Add(cells...)
 	}
 	return t
 }

@@ -125,9 +125,18 @@ func (l *Conv2d) Apply(e engine.Backend, dst, m, x *tensor.Tensor) {
 	e.Conv2d(dst, x, m, l.geomFor(x))
 }
 
-// ApplyT computes dst = Mᵀ ⋆ v for the geometry of the last input.
+// ApplyT computes dst = Mᵀ ⋆ v for the geometry of the last input, with
+// v's batch size (v may hold the first samples of a batch only).
 func (l *Conv2d) ApplyT(e engine.Backend, dst, m, v *tensor.Tensor) {
-	e.Conv2dInputGrad(dst, v, m, &l.geom)
+	g := &l.geom
+	if v.Rank() == 4 && v.Shape[0] != g.N {
+		ng, err := l.Geom([]int{v.Shape[0], g.In, g.H, g.W})
+		if err != nil {
+			panic(err.Error())
+		}
+		l.geom = ng
+	}
+	e.Conv2dInputGrad(dst, v, m, g)
 }
 
 // Outer computes dst = beta·dst + alpha·Σ u ⊗ patch(v).

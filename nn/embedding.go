@@ -192,8 +192,9 @@ func (l *Embedding) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Ten
 // the layer is δy itself (the identity path), so B is never used.
 type PositionEmbedding struct {
 	table
-	pos []float32
-	y   tensor.Tensor
+	pos  []float32 // position ids of the last forward pass, (N·T)
+	posT int       // the T they were built for
+	y    tensor.Tensor
 }
 
 // NewPositionEmbedding returns a position table of rows positions of
@@ -219,7 +220,8 @@ func (l *PositionEmbedding) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 		panic(err.Error())
 	}
 	n, t := x.Shape[0], x.Shape[1]
-	if len(l.pos) != n*t {
+	if len(l.pos) != n*t || l.posT != t {
+		l.posT = t
 		l.pos = make([]float32, n*t)
 		for i := range l.pos {
 			l.pos[i] = float32(i % t)

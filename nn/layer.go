@@ -32,6 +32,11 @@ type Ctx struct {
 	// Share is this process's fraction of the global batch (n_local /
 	// n_global) when Sync is set.
 	Share float64
+	// KeepFeedback makes [Network.Backward] skip the rules' Update: B's
+	// gradients keep their old values and must not be applied. A trainer
+	// that updates B only every K steps sets it on the other steps, so
+	// that they do not pay for the rules' extra products.
+	KeepFeedback bool
 }
 
 // Layer is one stage of a network.

@@ -130,13 +130,17 @@ func (n *Network) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 
 // Backward runs the backward pass from dlogits, the gradient of the loss
 // with respect to the logits: it lets every bound rule prepare its B, runs
-// the layers' backward passes, and lets every rule write B's gradient.
+// the layers' backward passes, and lets every rule write B's gradient
+// (unless c.KeepFeedback is set).
 func (n *Network) Backward(c *Ctx, dlogits *tensor.Tensor) {
 	c.Err = dlogits
 	for _, b := range n.bindings {
 		b.fb.Prepare(c, b.l)
 	}
 	n.Root.Backward(c, dlogits, false)
+	if c.KeepFeedback {
+		return
+	}
 	for _, b := range n.bindings {
 		b.fb.Update(c, b.l)
 	}

@@ -90,6 +90,14 @@ func TestNetwork(t *testing.T) {
 	if strings.Join(log, ", ") != "update fc, update layer1.0.conv1" {
 		t.Errorf("UpdateFeedback calls: %v", log)
 	}
+	// KeepFeedback: the rules prepare B but do not update it.
+	log = log[:0]
+	c.KeepFeedback = true
+	net.Forward(c, pr.x)
+	net.Backward(c, &dl)
+	if got := strings.Join(log, ", "); got != "prepare fc, prepare layer1.0.conv1" {
+		t.Errorf("feedback calls with KeepFeedback: %s", got)
+	}
 }
 
 func TestNewNetworkErrors(t *testing.T) {

@@ -285,3 +285,24 @@ func TestLookupOperators(t *testing.T) {
 		}
 	}
 }
+
+// TestPositionEmbeddingReshape checks that the position ids follow T when
+// two batches have the same N·T but a different T: (2, 8) and then (4, 4).
+func TestPositionEmbeddingReshape(t *testing.T) {
+	const D = 3
+	rng := newRand(11)
+	pos := nn.NewPositionEmbedding("pos", 8, D, rng)
+	w := pos.Weight().Value
+	for _, shape := range [][2]int{{2, 8}, {4, 4}, {1, 16 / 2}} {
+		n, tt := shape[0], shape[1]
+		x := tensor.New(n, tt, D)
+		y := pos.Forward(trainCtx(1), x)
+		for i := 0; i < n*tt; i++ {
+			for d := 0; d < D; d++ {
+				if got, want := y.Data[i*D+d], w.Data[(i%tt)*D+d]; got != want {
+					t.Fatalf("shape (%d, %d): y[%d, %d] = %g, want W[%d, %d] = %g", n, tt, i, d, got, i%tt, d, want)
+				}
+			}
+		}
+	}
+}

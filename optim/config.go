@@ -42,7 +42,7 @@ const (
 )
 
 var (
-	methodNames = []string{MethodSGD, MethodGD, MethodAdam, MethodRMSProp}
+	methodNames = []string{MethodSGD, MethodGD, MethodAdam, MethodRMSProp, MethodAdamW}
 	noiseNames  = []string{NoiseNormal, NoiseUniform}
 	kindNames   = []string{nn.KindWeight.String(), nn.KindBias.String(), nn.KindNorm.String(), nn.KindFeedback.String()}
 )
@@ -51,7 +51,7 @@ var (
 // is plain SGD with learning rate 0; set LR.
 type Settings struct {
 	// Method is "sgd" (the default when empty), "gd" (no momentum),
-	// "adam" or "rmsprop".
+	// "adam", "rmsprop" or "adamw" (PyTorch's AdamW, see [MethodAdamW]).
 	Method string `json:"method,omitempty"`
 	// LR is the base learning rate, ≥ 0; the schedule multiplies it.
 	LR float64 `json:"lr"`
@@ -59,12 +59,12 @@ type Settings struct {
 	Momentum float64 `json:"momentum,omitempty"`
 	// Nesterov selects Nesterov momentum (needs Momentum > 0; sgd only).
 	Nesterov bool `json:"nesterov,omitempty"`
-	// Beta1 and Beta2 are Adam's moment decays (0 means TensorFlow's
+	// Beta1 and Beta2 are Adam's and AdamW's moment decays (0 means the
 	// defaults 0.9 and 0.999); Beta2 is RMSProp's ρ (0 means 0.9).
 	Beta1 float64 `json:"beta1,omitempty"`
 	Beta2 float64 `json:"beta2,omitempty"`
-	// Eps is Adam's or RMSProp's ε (0 means TensorFlow's defaults 1e-8 and
-	// 1e-10).
+	// Eps is Adam's, AdamW's or RMSProp's ε (0 means the defaults 1e-8
+	// and 1e-10).
 	Eps float64 `json:"eps,omitempty"`
 	// WeightDecay is the L2 coefficient wd ≥ 0 added as wd·p to the
 	// gradient of the parameters whose kind is in DecayKinds. The paper's
@@ -79,6 +79,10 @@ type Settings struct {
 	Schedule Schedule `json:"schedule"`
 	// Noise adds noisy updates when Noise.Distribution is set.
 	Noise Noise `json:"noise"`
+	// ClipNorm, if > 0, clips the group's gradients before each update to
+	// a global L2 norm of at most ClipNorm, in place, as PyTorch's
+	// clip_grad_norm_ does (see [ClipGlobalNorm]).
+	ClipNorm float64 `json:"clip_norm,omitempty"`
 }
 
 // Noise configures the paper's noisy updates: after the group's update,
@@ -158,6 +162,10 @@ func (s Settings) check(prefix string, c Clock) []error {
 		if s.Momentum != 0 || s.Nesterov {
 			errs = append(errs, bad(f("method"), s.Method, "has no momentum: set momentum to 0 and nesterov to false, or use method \"sgd\""))
 		}
+	case MethodAdamW:
+		if s.Momentum != 0 || s.Nesterov {
+			errs = append(errs, bad(f("method"), s.Method, "has no momentum (set beta1): set momentum to 0 and nesterov to false"))
+		}
 	case MethodAdam, MethodRMSProp:
 		if s.Nesterov {
 			errs = append(errs, bad(f("nesterov"), true, "only method \"sgd\" has Nesterov momentum"))
@@ -185,8 +193,11 @@ func (s Settings) check(prefix string, c Clock) []error {
 	if !finiteNonNeg(s.Eps) {
 		errs = append(errs, bad(f("eps"), s.Eps, "must be a finite number >= 0 (0: the method's default)"))
 	}
-	if (s.Beta1 != 0 || s.Beta2 != 0 || s.Eps != 0) && s.Method != MethodAdam && s.Method != MethodRMSProp {
-		errs = append(errs, bad(f("method"), s.Method, "beta1, beta2 and eps are settings of \"adam\" and \"rmsprop\""))
+	if (s.Beta1 != 0 || s.Beta2 != 0 || s.Eps != 0) && s.Method != MethodAdam && s.Method != MethodRMSProp && s.Method != MethodAdamW {
+		errs = append(errs, bad(f("method"), s.Method, "beta1, beta2 and eps are settings of \"adam\", \"adamw\" and \"rmsprop\""))
+	}
+	if !finiteNonNeg(s.ClipNorm) {
+		errs = append(errs, bad(f("clip_norm"), s.ClipNorm, "must be a finite number >= 0 (0 = no clipping)"))
 	}
 	if s.Method == MethodRMSProp && s.Beta1 != 0 {
 		errs = append(errs, bad(f("beta1"), s.Beta1, "rmsprop has no beta1 (its decay ρ is beta2)"))
@@ -220,7 +231,7 @@ func (s Settings) check(prefix string, c Clock) []error {
 func (s Settings) adaptive() (b1, b2, eps float64) {
 	b1, b2, eps = s.Beta1, s.Beta2, s.Eps
 	switch s.Method {
-	case MethodAdam:
+	case MethodAdam, MethodAdamW:
 		if b1 == 0 {
 			b1 = 0.9
 		}

@@ -34,7 +34,7 @@ func TestConfigValidate(t *testing.T) {
 		{"adam-momentum", func(c *Config) { c.Main.Method, c.Main.Nesterov = "adam", false }, `main.momentum = 0.9: adam has no momentum`},
 		{"beta1", func(c *Config) { c.Main.Method, c.Main.Nesterov, c.Main.Momentum, c.Main.Beta1 = "adam", false, 0, 1 }, `main.beta1 = 1: must be in [0, 1)`},
 		{"rmsprop-beta1", func(c *Config) { c.Main.Method, c.Main.Nesterov, c.Main.Beta1 = "rmsprop", false, 0.5 }, `main.beta1 = 0.5: rmsprop has no beta1`},
-		{"eps-sgd", func(c *Config) { c.Main.Eps = 1e-3 }, `beta1, beta2 and eps are settings of "adam" and "rmsprop"`},
+		{"eps-sgd", func(c *Config) { c.Main.Eps = 1e-3 }, `beta1, beta2 and eps are settings of "adam", "adamw" and "rmsprop"`},
 		{"gd with momentum", func(c *Config) { c.Main.Method = MethodGD }, `main.method = "gd": has no momentum`},
 		{"negative lr", func(c *Config) { c.Main.LR = -1 }, "main.lr = -1: must be a finite number >= 0"},
 		{"NaN lr", func(c *Config) { c.Main.LR = math.NaN() }, "main.lr = NaN: must be a finite number >= 0"},

@@ -35,6 +35,14 @@
 // U(±√(12v)/2) (the official NoisyOptimizer), from a generator seeded by
 // (seed, step, parameter index) so that a resumed run repeats the noise.
 //
+// Method "adamw" is PyTorch's AdamW (see [MethodAdamW]): decoupled weight
+// decay on the kinds in DecayKinds (weights by default, so biases and
+// normalisation parameters are not decayed), Adam moments with bias
+// correction; with weight decay 0 it is Adam. The feedback group may use
+// another method (e.g. "sgd" for B while W uses "adamw"). A group with
+// ClipNorm > 0 first scales its gradients to that global L2 norm
+// ([ClipGlobalNorm]; [SGD.GradNorm] reports the norm before clipping).
+//
 // # Schedules
 //
 // A [Schedule] is a pure function of (step, steps per epoch, total steps):
@@ -45,7 +53,8 @@
 // # State
 //
 // [SGD.State] exports the step counter and the momentum buffers, named
-// "optim.momentum.<param name>"; [SGD.SetState] checks names and shapes and
+// "optim.momentum.<param name>" (AdamW's first moment), and AdamW's second
+// moments, "optim.second_moment.<param name>"; [SGD.SetState] checks names and shapes and
 // imports them, so that a resumed run is bit-identical to an uninterrupted
 // one (given the same parameters, gradients and configuration).
 //

@@ -52,6 +52,7 @@ type group struct {
 	name    string
 	set     Settings
 	entries []entry
+	norm    float64 // global gradient norm before clipping, at the last step (ClipNorm > 0)
 }
 
 type entry struct {
@@ -144,7 +145,7 @@ func NewGroups(groups []Group, clock Clock, seed uint64) (*SGD, error) {
 				e.wd = float32(set.WeightDecay)
 			}
 			switch set.Method {
-			case MethodAdam:
+			case MethodAdam, MethodAdamW:
 				e.buf, e.sq = tensor.New(p.Value.Shape...), tensor.New(p.Value.Shape...)
 			case MethodRMSProp:
 				e.buf, e.sq = tensor.New(p.Value.Shape...), tensor.New(p.Value.Shape...)
@@ -194,6 +195,11 @@ func (o *SGD) step1(only []int) {
 		lr := o.lr(g)
 		lr32 := float32(lr)
 		mu := float32(g.set.Momentum)
+		g.norm = 0
+		if g.set.ClipNorm > 0 {
+			g.norm = clipGroup(g.entries, g.set.ClipNorm)
+		}
+		aw := g.set.adamWStep(lr, t)
 		b1, b2, eps := g.set.adaptive()
 		// Adam's bias correction folded into its rate (t = step + 1).
 		adamLR := float32(lr * math.Sqrt(1-math.Pow(b2, float64(t+1))) / (1 - math.Pow(b1, float64(t+1))))
@@ -203,6 +209,8 @@ func (o *SGD) step1(only []int) {
 				panic(fmt.Sprintf("optim: %s: gradient has %d elements, value %d", e.p.Name, len(d), len(p)))
 			}
 			switch {
+			case g.set.Method == MethodAdamW:
+				updateAdamW(p, d, e.buf.Data, e.sq.Data, e.wd, aw)
 			case g.set.Method == MethodAdam:
 				updateAdam(p, d, e.buf.Data, e.sq.Data, adamLR, e.wd, float32(b1), float32(b2), float32(eps))
 			case g.set.Method == MethodRMSProp:

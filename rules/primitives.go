@@ -40,6 +40,8 @@ type regularizer struct {
 	s        *regScratch
 	// meanPos divides the data terms by the number of output positions.
 	meanPos bool
+	// frac is the fraction of each batch the data terms use (Env.Fraction).
+	frac float64
 	// sched, when set, replaces k step by step.
 	sched *scheduler
 	// bias adds the layer's bias to y and Bx ([Env.Bias]).
@@ -56,8 +58,10 @@ type regularizer struct {
 // as the largest layer's activations, not their sum.
 type regScratch struct {
 	bx, z, sig, xn, yn, yb tensor.Tensor
-	xs, xb, yc             tensor.Tensor // standardised and batch-centred x, centred y
-	ones, mean             tensor.Tensor
+	// xh and yh view the first samples of x and y (Env.Fraction).
+	xh, yh     tensor.Tensor
+	xs, xb, yc tensor.Tensor // standardised and batch-centred x, centred y
+	ones, mean tensor.Tensor
 }
 
 func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *regularizer {
@@ -67,7 +71,8 @@ func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *reg
 		env.scratch = new(regScratch)
 	}
 	r := &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
-		meanPos: env.Positions != PositionsSum, bias: env.Bias && l.Bias() != nil, sched: env.sched, in: env.Input}
+		meanPos: env.Positions != PositionsSum, bias: env.Bias && l.Bias() != nil, sched: env.sched, frac: env.Fraction,
+		in: env.Input}
 	if bl, ok := l.(nn.Bordered); ok && env.NullBorder && bl.StridedPadded() {
 		r.border = bl
 	}
@@ -125,14 +130,18 @@ func (r *regularizer) Prepare(*nn.Ctx, nn.WeightLayer) {}
 
 // inputs returns the x and y the regularizer sees: x enters the backward
 // projection Bx (and the Amp and Sparse gradients), y = Wx is the forward
-// projection.
+// projection; both of the first FractionRows(frac, N) samples of the batch.
 func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) {
 	x = l.Input()
+	rows := FractionRows(r.frac, x.Shape[0])
+	if rows < x.Shape[0] {
+		x = head(&r.s.xh, x, rows)
+	}
 	fresh := false // y must be recomputed from x
 	if r.noiseStd != 0 {
 		r.s.xn.ResizeLike(x)
 		per := x.RowLen()
-		for n := 0; n < x.Shape[0]; n++ {
+		for n := 0; n < rows; n++ {
 			// One stream per global sample (see nn.Ctx.Offset).
 			rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365, uint64(c.Offset+n)))
 			row := tensor.FromData(r.s.xn.Data[n*per:(n+1)*per], per)
@@ -156,6 +165,9 @@ func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) 
 			r.s.yb.CopyFrom(y)
 			c.E.AddBias(&r.s.yb, l.Bias().Value.Data)
 			y = &r.s.yb
+		}
+		if rows < y.Shape[0] {
+			y = head(&r.s.yh, y, rows)
 		}
 	}
 	if r.in.BatchCenterOutput {
@@ -298,6 +310,13 @@ func (r *regularizer) Loss(c *nn.Ctx, l nn.WeightLayer) float64 {
 		R += k.Null * e.Dot(r.s.z.Data, r.s.z.Data) / n
 	}
 	return R
+}
+
+// head makes dst a view of the first rows samples of t and returns it.
+func head(dst, t *tensor.Tensor, rows int) *tensor.Tensor {
+	dst.Shape = append(append(dst.Shape[:0], rows), t.Shape[1:]...)
+	dst.Data = t.Data[:rows*t.RowLen()]
+	return dst
 }
 
 // hashString returns a stable 64-bit FNV-1a hash.

@@ -69,6 +69,12 @@ type Env struct {
 	// Input standardises the x the regularizers see (the input options of
 	// the official code's AlignmentBase); the zero value leaves x as it is.
 	Input InputOptions
+	// Fraction is the fraction f of each batch on which a regularizer's
+	// data terms (Amp, Null, Sparse) are computed: the first
+	// [FractionRows](f, N) samples of an N-sample batch (batches are
+	// shuffled, so they are a random subset of the data). 0 and 1 use the
+	// whole batch.
+	Fraction float64
 	// Bias adds the layer's bias to the regularizers' projections: y = Wx + b
 	// and Bx + b, as the official code does with use_bias_forward and
 	// use_bias_backward (both true by its flags). Only layers with a bias
@@ -138,6 +144,9 @@ type Options struct {
 	BScale float64
 	// Positions is "mean" (default) or "sum"; see [Env.Positions].
 	Positions string
+	// Fraction is the fraction of each batch the regularizers' data terms
+	// use (0: all of it); see [Env.Fraction].
+	Fraction float64
 	// Bias and NullBorder: see [Env.Bias] and [Env.NullBorder].
 	Bias, NullBorder bool
 	// Schedules vary settings of a rule defined by a regularizer over the
@@ -192,6 +201,16 @@ type Bound struct {
 	// network's parameters).
 	State []*nn.Param
 	sched *scheduler
+}
+
+// FractionRows returns the number of samples of an n-sample batch that a
+// fraction f of it uses: round(f·n), halves rounded up, and at least 1;
+// n itself when f is 0 or at least 1.
+func FractionRows(f float64, n int) int {
+	if f <= 0 || f >= 1 {
+		return n
+	}
+	return min(n, max(1, int(math.Floor(f*float64(n)+0.5))))
 }
 
 // Select returns the weight layers of net chosen by opts.
@@ -300,7 +319,11 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 	default:
 		return nil, fmt.Errorf("rules: positions %q; valid: %s, %s", opts.Positions, PositionsSum, PositionsMean)
 	}
-	env.BInit, env.BScale, env.Positions, env.Input = opts.BInit, opts.BScale, opts.Positions, opts.Input
+	if !(opts.Fraction >= 0 && opts.Fraction <= 1) {
+		return nil, fmt.Errorf("rules: b_fraction %v, want in (0, 1] (0: the whole batch)", opts.Fraction)
+	}
+	env.BInit, env.BScale, env.Positions, env.Fraction = opts.BInit, opts.BScale, opts.Positions, opts.Fraction
+	env.Input = opts.Input
 	env.Bias, env.NullBorder = opts.Bias, opts.NullBorder
 	env.sched = nil
 	if len(opts.Schedules) > 0 {

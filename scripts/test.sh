@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs asym's whole test suite, as CI does:
 #   1. formatting, go vet (every build configuration) and staticcheck;
-#   2. the tests in the pure-Go build (CGO_ENABLED=0), then every fuzz
-#      target for a short fixed time (scripts/fuzz.sh);
+#   2. the tests in the pure-Go build (CGO_ENABLED=0), those of the
+#      numeric packages again without assembly (-tags purego), then every
+#      fuzz target for a short fixed time (scripts/fuzz.sh);
 #   3. the tests in the cgo build with OpenBLAS and MPI (-tags openblas,mpi;
 #      includes the mpirun -np 2 data-parallel tests);
 #   4. the long tests (convergence on real data), in the OpenBLAS build.
@@ -37,8 +38,10 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
 if [ -d .git ]; then
   # Generated code must match its generator.
-  go generate ./engine
-  git diff --exit-code -- engine/kernels_amd64.s || { echo "engine/kernels_amd64.s is stale: run go generate ./engine" >&2; exit 1; }
+  go generate ./engine ./blas/sgemm
+  for f in engine/kernels_amd64.s blas/sgemm/kernels_amd64.s; do
+    git diff --exit-code -- "$f" || { echo "$f is stale: run go generate ./$(dirname "$f")" >&2; exit 1; }
+  done
 fi
 CGO_ENABLED=0 go vet ./...
 go vet -tags openblas,mpi ./...
@@ -48,6 +51,10 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags openblas,mpi ./...
 echo "== tests: pure Go (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 go test -count=1 ./...
+
+echo "== tests: pure Go without assembly (-tags purego: the portable GEMM, conv and vector loops)"
+CGO_ENABLED=0 go vet -tags purego ./...
+CGO_ENABLED=0 go test -count=1 -tags purego ./blas/... ./engine/ ./nn/ ./rules/ ./train/
 
 echo "== fuzz: every fuzz target for ${FUZZTIME:-10s} (about 2 minutes)"
 scripts/fuzz.sh

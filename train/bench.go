@@ -3,7 +3,7 @@ package train
 import (
 	"cmp"
 	"fmt"
-
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sort"
@@ -11,12 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/dist"
-	"github.com/asymlab/asym/engine"
-	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
-	"github.com/asymlab/asym/optim"
-	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/tensor"
 )
 
@@ -29,9 +26,12 @@ type BenchConfig struct {
 	Threads int
 	Rule    string
 	Params  map[string]float64
-	Warmup  int // untimed steps
-	Steps   int // timed steps
-	Seed    uint64
+	// BEvery and BFraction are rule.b_every and rule.b_fraction.
+	BEvery    int
+	BFraction float64
+	Warmup    int // untimed steps
+	Steps     int // timed steps
+	Seed      uint64
 	// Comm, when it has several processes, measures data-parallel steps:
 	// each process works on its shard of the batch and the gradients are
 	// all-reduced (timed separately).
@@ -42,19 +42,32 @@ type BenchConfig struct {
 type BenchResult struct {
 	Model      string  `json:"model"`
 	Rule       string  `json:"rule"`
+	BEvery     int     `json:"b_every,omitempty"`
+	BFraction  float64 `json:"b_fraction,omitempty"`
 	Input      []int   `json:"input"`
 	Batch      int     `json:"batch"`
 	Threads    int     `json:"threads"`
 	Backend    string  `json:"backend"`
 	Steps      int     `json:"steps"`
-	StepMS     float64 `json:"step_ms"` // median step time
+	StepMS     float64 `json:"step_ms"` // median step time (per step, over cycles of b_every steps)
 	StepMSMean float64 `json:"step_ms_mean"`
 	ImagesPerS float64 `json:"images_per_s"` // from the median
-	PeakRSSMB  float64 `json:"peak_rss_mb"`  // process high-water mark (0 if unknown)
-	Processes  int     `json:"processes"`
-	CommShare  float64 `json:"comm_share,omitempty"` // fraction of the step spent all-reducing
-	HeapMB     float64 `json:"heap_mb"`
-	Params     int     `json:"params"`
+	// StepCPUMS is the median CPU time of a step (all threads, user +
+	// system; per step over cycles of b_every steps): unlike the wall
+	// time it does not grow while other processes hold the cores, so its
+	// ratios stay meaningful on a busy machine (0 where not available).
+	StepCPUMS float64 `json:"step_cpu_ms,omitempty"`
+	// EvalImagesPerS is the rate of Trainer.Evaluate (loader and
+	// inference) over a synthetic test set; LoadImagesPerS that of the
+	// training loader alone (reading, pad-4 crops, flips, normalisation)
+	// over a synthetic training set. 0 when not measured (data-parallel).
+	EvalImagesPerS float64 `json:"eval_images_per_s,omitempty"`
+	LoadImagesPerS float64 `json:"load_images_per_s,omitempty"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"` // process high-water mark (0 if unknown)
+	Processes      int     `json:"processes"`
+	CommShare      float64 `json:"comm_share,omitempty"` // fraction of the step spent all-reducing
+	HeapMB         float64 `json:"heap_mb"`
+	Params         int     `json:"params"`
 	// RoundsMS holds the median step time of every round when a case
 	// was measured several times (MedianRound); StepMS is then their median.
 	RoundsMS []float64 `json:"rounds_ms,omitempty"`
@@ -81,119 +94,153 @@ func MedianRound(rs []*BenchResult) *BenchResult {
 	return &m
 }
 
-// Bench builds the model with the rule and times full training steps
-// (forward, loss, backward with the rule's update of B, optimizer step) on
-// a fixed random batch. It measures cost, not learning: the learning rate
-// is small (1e-4) so that no rule drifts into overflow on random data
-// within the timed steps.
+// benchSamples is the number of batches in the synthetic data sets that
+// the evaluation and loader rates are measured on.
+const benchSamples = 4
+
+// Bench builds a [Trainer] for the model and rule on synthetic data and
+// times [Trainer.TrainStep] (forward, loss, backward with the rule's update
+// of B, all-reduce under data-parallel training, optimizer step) on a fixed
+// random batch: what is measured is what trains. It measures cost, not
+// learning: the learning rate is small (1e-4, constant) so that no rule
+// drifts into overflow on random data within the timed steps. With
+// BEvery = K > 1 the warm-up and the timed steps are whole cycles of K
+// steps starting at a step that updates B, and the step time is the mean
+// of a cycle (the median over cycles). It also times one evaluation pass
+// and one loader pass over synthetic data sets of a few batches.
 func Bench(bc BenchConfig) (*BenchResult, error) {
-	if bc.Batch <= 0 || bc.Steps <= 0 || bc.Warmup < 0 {
-		return nil, fmt.Errorf("%w: bench: batch and steps must be > 0", ErrConfig)
+	if bc.Batch <= 0 || bc.Steps <= 0 || bc.Warmup < 0 || len(bc.In) == 0 || bc.Classes < 1 {
+		return nil, fmt.Errorf("%w: bench: batch, steps, input shape and classes must be > 0", ErrConfig)
 	}
-	spec := Config{Model: bc.Model}.modelSpec(bc.In, bc.Classes)
-	net, err := models.Build(spec, tensor.NewRand(bc.Seed, streamModel))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	rule, err := rules.New(bc.Rule, bc.Params)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	if _, err := rules.Apply(net, rule, rules.Options{}, &rules.Env{Rand: tensor.NewRand(bc.Seed, streamRule), Seed: bc.Seed, WeightDecay: 1e-4}); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	opt, err := optim.New(net.Params(), optim.Config{Main: optim.Settings{LR: 1e-4, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4}})
-	if err != nil {
-		return nil, err
-	}
-	e := engine.NewCPU(bc.Threads)
+	cfg := Default()
+	cfg.Model = bc.Model
+	cfg.Data = DataConfig{Name: "synthetic", Batch: bc.Batch, Workers: cfg.Data.Workers}
+	cfg.Optim = OptimConfig{Method: "sgd", LR: 1e-4, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4, Schedule: "constant"}
+	cfg.Rule.Name, cfg.Rule.Params, cfg.Rule.BEvery, cfg.Rule.BFraction = bc.Rule, bc.Params, bc.BEvery, bc.BFraction
+	cfg.Run.Threads, cfg.Run.Seed, cfg.Run.Epochs = bc.Threads, bc.Seed, 1
 	comm := bc.Comm
 	if comm == nil {
 		comm = dist.Local()
 	}
-	local := bc.Batch
-	if comm.Size() > 1 {
-		lo, hi := shard(bc.Batch, comm.Rank(), comm.Size())
-		local = hi - lo
-		if local == 0 {
-			return nil, fmt.Errorf("%w: bench: batch %d is smaller than the %d processes", ErrConfig, bc.Batch, comm.Size())
-		}
+	if comm.Size() > 1 && bc.Batch < comm.Size() {
+		return nil, fmt.Errorf("%w: bench: batch %d is smaller than the %d processes", ErrConfig, bc.Batch, comm.Size())
 	}
-	var grads []*nn.Param
-	n := 0
-	for _, p := range opt.Params() {
-		grads = append(grads, p)
-		n += p.Grad.Len()
-	}
-	flat := make([]float32, n)
-	var commTime time.Duration
-	x := tensor.New(append([]int{local}, bc.In...)...)
 	rng := tensor.NewRand(bc.Seed, 99)
-	if _, tokens := net.Head.(nn.TokenCrossEntropy); tokens {
+	synth := syntheticSet(bc.In, bc.Classes, benchSamples*bc.Batch, rng)
+	nm, ns := make([]float32, bc.In[0]), make([]float32, bc.In[0])
+	for i := range nm {
+		nm[i], ns[i] = 127.5, 73.9 // of uniform bytes
+	}
+	info := data.Info{Name: "synthetic", Shape: bc.In, Classes: bc.Classes, Norm: data.Norm{Mean: nm, Std: ns}}
+	if len(bc.In) == 3 {
+		info.Augment = data.Augment{Pad: 4, FlipH: true} // the CIFAR augmentation
+	}
+	t, err := newTrainer(cfg, synth, synth, info)
+	if err != nil {
+		return nil, err
+	}
+	t.Comm = bc.Comm
+
+	x := tensor.New(append([]int{bc.Batch}, bc.In...)...)
+	_, tokens := t.Net.Head.(nn.TokenCrossEntropy)
+	if tokens {
 		for i := range x.Data { // token ids
 			x.Data[i] = float32(rng.IntN(bc.Classes))
 		}
 	} else {
 		tensor.FillNormal(x, rng, 1)
 	}
-	labels := make([]int32, local*net.Head.Targets(net.Out))
+	labels := make([]int32, bc.Batch*t.Net.Head.Targets(t.Net.Out))
 	for i := range labels {
 		labels[i] = int32(rng.IntN(bc.Classes))
 	}
-	var dl tensor.Tensor
-	times := make([]float64, 0, bc.Steps)
-	for s := 0; s < bc.Warmup+bc.Steps; s++ {
-		t0 := time.Now()
-		c := &nn.Ctx{E: e, Train: true, Seed: bc.Seed, Step: uint64(s)}
-		logits := net.Forward(c, x)
-		net.Head.Loss(e, &dl, logits, labels, 0)
-		net.Backward(c, &dl)
-		if comm.Size() > 1 {
-			t1 := time.Now()
-			k := 0
-			for _, p := range grads {
-				k += copy(flat[k:], p.Grad.Data)
-			}
-			if err := comm.AllReduce(flat); err != nil {
-				return nil, err
-			}
-			k = 0
-			for _, p := range grads {
-				k += copy(p.Grad.Data, flat[k:])
-			}
-			if s >= bc.Warmup {
-				commTime += time.Since(t1)
-			}
-		}
-		opt.Step()
-		if s >= bc.Warmup {
-			times = append(times, time.Since(t0).Seconds())
+	k := max(bc.BEvery, 1)
+	warmup := (bc.Warmup + k - 1) / k * k
+	steps := (bc.Steps + k - 1) / k * k
+	for s := 0; s < warmup; s++ {
+		if _, _, err := t.TrainStep(x, labels); err != nil {
+			return nil, err
 		}
 	}
-	if err := optim.CheckFinite(int64(bc.Warmup+bc.Steps), opt.Params()); err != nil {
-		return nil, err
+	t.commTime = 0
+	times := make([]float64, 0, steps)
+	cpu := make([]float64, 0, steps)
+	for s := 0; s < steps; s++ {
+		t0, c0 := time.Now(), processCPU()
+		if _, _, err := t.TrainStep(x, labels); err != nil {
+			return nil, err
+		}
+		times = append(times, time.Since(t0).Seconds())
+		cpu = append(cpu, (processCPU() - c0).Seconds())
 	}
-	sort.Float64s(times)
-	med := times[len(times)/2]
-	mean := 0.0
-	for _, v := range times {
-		mean += v
-	}
-	mean /= float64(len(times))
+	med, total := cycleMedian(times, k)
+	cpuMed, _ := cycleMedian(cpu, k)
+	mean := total / float64(steps)
 	np := 0
-	for _, p := range net.Params() {
+	for _, p := range t.Net.Params() {
 		if p.Grad != nil && p.Kind != nn.KindFeedback {
 			np += p.Value.Len()
 		}
 	}
-	total := 0.0
-	for _, v := range times {
-		total += v
+	r := &BenchResult{Model: bc.Model.Arch, Rule: bc.Rule, BEvery: bc.BEvery, BFraction: bc.BFraction, Input: bc.In, Batch: bc.Batch,
+		Threads: t.E.Threads(), Backend: t.E.Name(), Steps: steps, StepMS: 1000 * med, StepMSMean: 1000 * mean,
+		ImagesPerS: float64(bc.Batch) / med, StepCPUMS: 1000 * cpuMed, PeakRSSMB: PeakRSSMB(), HeapMB: heapMB(), Params: np,
+		Processes: comm.Size(), CommShare: t.commTime.Seconds() / total}
+	if comm.Size() == 1 && !tokens {
+		if r.EvalImagesPerS, r.LoadImagesPerS, err = t.benchData(); err != nil {
+			return nil, err
+		}
 	}
-	return &BenchResult{Model: bc.Model.Arch, Rule: bc.Rule, Input: bc.In, Batch: bc.Batch, Threads: e.Threads(),
-		Backend: e.Name(), Steps: bc.Steps, StepMS: 1000 * med, StepMSMean: 1000 * mean,
-		ImagesPerS: float64(bc.Batch) / med, PeakRSSMB: PeakRSSMB(), HeapMB: heapMB(), Params: np,
-		Processes: comm.Size(), CommShare: commTime.Seconds() / total}, nil
+	return r, nil
+}
+
+// cycleMedian returns the median over consecutive cycles of k steps of
+// their mean step time, and the sum of all.
+func cycleMedian(times []float64, k int) (med, total float64) {
+	cycles := make([]float64, 0, len(times)/k)
+	for i := 0; i+k <= len(times); i += k {
+		c := 0.0
+		for _, v := range times[i : i+k] {
+			c += v
+		}
+		total += c
+		cycles = append(cycles, c/float64(k))
+	}
+	sort.Float64s(cycles)
+	return cycles[len(cycles)/2], total
+}
+
+// benchData returns the images/s of one evaluation pass over the test set
+// and of one loader pass over the training set.
+func (t *Trainer) benchData() (eval, load float64, err error) {
+	t0 := time.Now()
+	if _, _, err := t.Evaluate(t.TestSet); err != nil {
+		return 0, 0, err
+	}
+	eval = float64(t.TestSet.Len()) / time.Since(t0).Seconds()
+	t0 = time.Now()
+	n := 0
+	for b, err := range t.loader.Epoch(0, 0) {
+		if err != nil {
+			return 0, 0, err
+		}
+		n += len(b.Labels)
+	}
+	return eval, float64(n) / time.Since(t0).Seconds(), nil
+}
+
+// syntheticSet returns n samples of uniformly random bytes with random
+// labels.
+func syntheticSet(shape []int, classes, n int, rng *rand.Rand) data.Dataset {
+	pix := make([]uint8, n*tensor.Numel(shape))
+	for i := range pix {
+		pix[i] = uint8(rng.Uint32())
+	}
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(classes))
+	}
+	return data.NewMemory(shape, classes, pix, labels)
 }
 
 // PeakRSSMB returns the process's peak resident set size in MiB from

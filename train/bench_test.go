@@ -2,6 +2,7 @@ package train
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +34,27 @@ func TestMedianRound(t *testing.T) {
 				t.Error("MedianRound changed its input")
 			}
 		})
+	}
+}
+
+// TestBenchWholeCycles checks that with b_every = K the timed steps are
+// whole cycles of K steps and that the evaluation and loader rates are
+// measured.
+func TestBenchWholeCycles(t *testing.T) {
+	r, err := Bench(BenchConfig{Model: ModelConfig{Arch: "mlp", Hidden: []int{16}}, In: []int{1, 8, 8}, Classes: 10,
+		Batch: 16, Threads: 1, Rule: "aa", BEvery: 3, BFraction: 0.5, Warmup: 1, Steps: 4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Steps != 6 || r.BEvery != 3 || r.BFraction != 0.5 {
+		t.Errorf("steps %d, b_every %d, b_fraction %v; want 6, 3, 0.5", r.Steps, r.BEvery, r.BFraction)
+	}
+	if !(r.StepMS > 0 && r.EvalImagesPerS > 0 && r.LoadImagesPerS > 0) {
+		t.Errorf("step %v ms, eval %v img/s, load %v img/s: want all > 0", r.StepMS, r.EvalImagesPerS, r.LoadImagesPerS)
+	}
+	if _, err := Bench(BenchConfig{Model: ModelConfig{Arch: "mlp"}, In: []int{1, 8, 8}, Classes: 10, Batch: 16,
+		Rule: "nosuch", Steps: 1}); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("unknown rule: err = %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/asymlab/asym/internal/tomlx"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
+	"github.com/asymlab/asym/optim"
 	"github.com/asymlab/asym/rules"
 )
 
@@ -67,9 +69,13 @@ type ModelConfig struct {
 // DataConfig selects the data set and its pipeline.
 type DataConfig struct {
 	// Name is the data set: digits (embedded), fashion-mnist, mnist, ...
-	Name string `toml:"name" flag:"data" help:"data set: digits (embedded), fashion-mnist, mnist, cifar10, cifar100, imagefolder"`
-	// Dir overrides where the data set is looked up.
-	Dir string `toml:"dir,omitempty" flag:"data-dir" help:"directory holding the data set files"`
+	Name string `toml:"name" flag:"data" help:"data set: digits (embedded), fashion-mnist, mnist, cifar10, cifar100, imagefolder, text (Newton's Opticks, embedded, or --data-dir FILE)"`
+	// Dir overrides where the data set is looked up (for text, a UTF-8
+	// text file).
+	Dir string `toml:"dir,omitempty" flag:"data-dir" help:"directory holding the data set files (text: a UTF-8 text file)"`
+	// Context is the window length of the text data set (characters per
+	// sample).
+	Context int `toml:"context,omitempty" flag:"context" help:"characters per window of the text data set (0: 128)"`
 	// Batch is the training batch size.
 	Batch int `toml:"batch" flag:"batch" help:"training batch size"`
 	// EvalBatch is the evaluation batch size (default: Batch).
@@ -97,7 +103,7 @@ type DataConfig struct {
 // OptimConfig sets the optimizer of W (and, unless Feedback overrides
 // it, of the backward weights B).
 type OptimConfig struct {
-	Method         string    `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd, adam, rmsprop"`
+	Method         string    `toml:"method" flag:"optimizer" help:"optimizer: sgd, gd, adam, rmsprop (TensorFlow 1's), adamw (PyTorch's, decoupled weight decay)"`
 	LR             float64   `toml:"lr" flag:"lr" help:"learning rate"`
 	Momentum       float64   `toml:"momentum" flag:"momentum" help:"momentum"`
 	Nesterov       bool      `toml:"nesterov" flag:"nesterov" help:"Nesterov momentum"`
@@ -106,8 +112,19 @@ type OptimConfig struct {
 	Milestones     []float64 `toml:"milestones,omitempty" flag:"milestones" help:"epochs at which the step schedule multiplies the rate by --gamma"`
 	Gamma          float64   `toml:"gamma,omitempty" flag:"gamma" help:"factor of the step schedule (e.g. 0.1)"`
 	Floor          float64   `toml:"floor,omitempty" flag:"lr-floor" help:"final multiplier of the cosine schedule, in [0, 1]"`
-	Warmup         float64   `toml:"warmup,omitempty" flag:"warmup" help:"epochs of linear learning-rate warm-up"`
+	Warmup         float64   `toml:"warmup,omitempty" flag:"warmup" help:"length of the linear learning-rate warm-up, in --schedule-unit (epochs by default)"`
 	LabelSmoothing float64   `toml:"label_smoothing,omitempty" flag:"label-smoothing" help:"label smoothing of the cross-entropy"`
+	// ScheduleUnit is the unit of Warmup and Milestones: epoch (default)
+	// or step.
+	ScheduleUnit string `toml:"schedule_unit,omitempty" flag:"schedule-unit" help:"unit of --warmup and --milestones: epoch (default), step"`
+	// Beta1, Beta2 and Eps are the settings of adam and adamw (0: their
+	// defaults).
+	Beta1 float64 `toml:"beta1,omitempty" flag:"beta1" help:"Adam/AdamW β1 (0: 0.9)"`
+	Beta2 float64 `toml:"beta2,omitempty" flag:"beta2" help:"Adam/AdamW β2 or RMSProp ρ (0: 0.999 or 0.9)"`
+	Eps   float64 `toml:"eps,omitempty" flag:"eps" help:"Adam/AdamW/RMSProp ε (0: 1e-8 or 1e-10)"`
+	// ClipNorm clips the gradients of W, biases and norms (not B) to this
+	// global L2 norm before each update.
+	ClipNorm float64 `toml:"clip_norm,omitempty" flag:"clip-norm" help:"clip the gradients of W, biases and norms to this global L2 norm (0: off)"`
 	// DecayKinds are the parameter kinds W's weight decay applies to (nil:
 	// weight); the official code also decays the classifier's bias
 	// (["weight", "bias"]; the ResNets' only bias is the classifier's).
@@ -129,7 +146,7 @@ type FeedbackOpt struct {
 	Schedule    *string  `toml:"schedule,omitempty" flag:"b-schedule" help:"learning-rate schedule of B (default: --schedule)"`
 	// Method, Beta1, Beta2 and Eps select B's own optimizer (the official
 	// --alignment_optimizer: adam or rmsprop with TensorFlow 1's updates).
-	Method *string  `toml:"method,omitempty" flag:"b-optimizer" help:"optimizer of B: sgd, gd, adam, rmsprop (default: --optimizer)"`
+	Method *string  `toml:"method,omitempty" flag:"b-optimizer" help:"optimizer of B: sgd, gd, adam, rmsprop, adamw (default: --optimizer)"`
 	Beta1  *float64 `toml:"beta1,omitempty" flag:"b-beta1" help:"Adam β1 of B (0: 0.9)"`
 	Beta2  *float64 `toml:"beta2,omitempty" flag:"b-beta2" help:"Adam β2 or RMSProp ρ of B (0: 0.999 or 0.9)"`
 	Eps    *float64 `toml:"eps,omitempty" flag:"b-eps" help:"Adam or RMSProp ε of B (0: 1e-8 or 1e-10)"`
@@ -167,6 +184,20 @@ type RuleConfig struct {
 	// DelayEpochs is a number of epochs during which only B learns (the
 	// task loss is off).
 	DelayEpochs float64 `toml:"delay_epochs,omitempty" flag:"delay-epochs" help:"epochs during which only B learns"`
+	// BEvery updates a trained B on every BEvery-th step only (steps 0,
+	// K, 2K, …; 0 and 1: every step), its gradient taken on that step's
+	// batch; the other steps skip the rule's update of B entirely and
+	// leave B and its optimizer state (momentum) untouched.
+	BEvery int `toml:"b_every,omitempty" flag:"b-every" help:"update B on every K-th step only (0, 1: every step)"`
+	// BCoast makes the steps between two updates of B (BEvery > 1) step
+	// B's optimizer with a zero gradient, as the official code's
+	// alternate_step_freq does: momentum and weight decay keep moving B.
+	// By default they leave B and its optimizer state untouched.
+	BCoast bool `toml:"b_coast,omitempty" flag:"b-coast" help:"between updates of B (--b-every), step its optimizer with a zero gradient (momentum coasts)"`
+	// BFraction computes a regularizer's data terms on the first
+	// round(BFraction·N) samples of each N-sample batch (0: all; see
+	// rules.FractionRows).
+	BFraction float64 `toml:"b_fraction,omitempty" flag:"b-fraction" help:"fraction of each batch the regularizers' data terms use (0: all)"`
 	// NoiseDist ("normal" or "uniform") and NoiseVariance add noise
 	// lr·ε to B's updates (the paper's noisy-update experiment).
 	NoiseDist     string  `toml:"noise_dist,omitempty" flag:"noise-dist" help:"noise added to B's updates: normal, uniform"`
@@ -430,6 +461,12 @@ func (c Config) Validate() error {
 	if c.Rule.DelayEpochs < 0 || c.Rule.DelayEpochs >= float64(c.Run.Epochs) && c.Rule.DelayEpochs > 0 {
 		bad("rule.delay_epochs", "%v, want in [0, epochs)", c.Rule.DelayEpochs)
 	}
+	if c.Rule.BEvery < 0 {
+		bad("rule.b_every", "%d, want ≥ 1 (0: every step)", c.Rule.BEvery)
+	}
+	if !(c.Rule.BFraction >= 0 && c.Rule.BFraction <= 1) {
+		bad("rule.b_fraction", "%v, want in (0, 1] (0: the whole batch)", c.Rule.BFraction)
+	}
 	switch c.Rule.NoiseDist {
 	case "", "normal", "uniform":
 	default:
@@ -466,12 +503,20 @@ func (c Config) Validate() error {
 	if !(c.Model.BNMomentum >= 0 && c.Model.BNMomentum <= 1) {
 		bad("model.bn_momentum", "%v, want in [0, 1]", c.Model.BNMomentum)
 	}
+	if c.Data.Context < 0 {
+		bad("data.context", "%d, want >= 0 (0: %d)", c.Data.Context, data.DefaultContext)
+	}
 	if c.Optim.LabelSmoothing < 0 || c.Optim.LabelSmoothing >= 1 {
 		bad("optim.label_smoothing", "%v, want in [0, 1)", c.Optim.LabelSmoothing)
 	}
 	// Check the schedules on a clock of one step per epoch, so that
-	// lengths given in epochs compare with the run's.
-	if _, err := c.optimConfig(1, int64(max(c.Run.Epochs, 1))); err != nil {
+	// lengths given in epochs compare with the run's (lengths in steps are
+	// checked against the run when the trainer knows the epoch's steps).
+	total := int64(max(c.Run.Epochs, 1))
+	if c.Optim.ScheduleUnit == optim.UnitStep {
+		total = math.MaxInt32
+	}
+	if _, err := c.optimConfig(1, total); err != nil {
 		bad("optim", "%v", err)
 	}
 	return errors.Join(errs...)

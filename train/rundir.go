@@ -49,6 +49,9 @@ const (
 	// metaLast holds the metrics of the last epoch evaluated (lastEpoch),
 	// from which a finished run's summary can be rebuilt.
 	metaLast = "asym.last_epoch"
+	// metaVocab holds the characters of a text run's vocabulary, in id
+	// order (data.Vocab.String).
+	metaVocab = "asym.vocab"
 )
 
 // lastEpoch are the metrics of the last evaluated epoch.
@@ -228,6 +231,9 @@ func (t *Trainer) snapshot() ([]safetensors.Tensor, map[string]string, error) {
 		last, _ := json.Marshal(t.last)
 		meta[metaLast] = string(last)
 	}
+	if t.Info.Vocab != nil {
+		meta[metaVocab] = t.Info.Vocab.String()
+	}
 	return ts, meta, nil
 }
 
@@ -376,6 +382,10 @@ func (t *Trainer) LoadWeights(path string) error {
 		return err
 	}
 	defer f.Close()
+	if v, ok := f.Metadata[metaVocab]; ok && t.Info.Vocab != nil && v != t.Info.Vocab.String() {
+		return fmt.Errorf("train: %s: its vocabulary (%d characters) differs from that of the text %s (%d characters): the text changed since training",
+			path, len([]rune(v)), t.Info.Source, t.Info.Vocab.Size())
+	}
 	for _, p := range t.state {
 		if err := loadInto(f, path, p.Name, p.Value); err != nil {
 			return err

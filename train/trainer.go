@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,8 +86,10 @@ type Trainer struct {
 	sums               epochSums
 	best               float64
 	trainTime          time.Duration
+	commTime           time.Duration // spent all-reducing gradients
 	imagesSeen         int64
 	dl                 tensor.Tensor
+	targets            []int32 // next-token targets of the current text batch
 	state              []*nn.Param
 	metrics            *os.File
 	reduceBuf          []float32
@@ -112,25 +115,33 @@ func New(cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN()}
-	var err error
-	t.TrainSet, t.TestSet, t.Info, err = data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize})
+	trainSet, testSet, info, err := data.OpenWith(cfg.Data.Name, data.Options{Dir: cfg.Data.Dir, ImageSize: cfg.Data.ImageSize, Context: cfg.Data.Context})
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Data.TrainLimit > 0 {
-		t.TrainSet = data.Take(t.TrainSet, cfg.Data.TrainLimit)
+		trainSet = data.Take(trainSet, cfg.Data.TrainLimit)
 	}
 	if cfg.Data.TestLimit > 0 {
-		t.TestSet = data.Take(t.TestSet, cfg.Data.TestLimit)
+		testSet = data.Take(testSet, cfg.Data.TestLimit)
 	}
+	return newTrainer(cfg, trainSet, testSet, info)
+}
+
+// newTrainer is New on data sets already open (cfg is valid).
+func newTrainer(cfg Config, trainSet, testSet data.Dataset, info data.Info) (*Trainer, error) {
+	t := &Trainer{Cfg: cfg, E: engine.NewCPU(cfg.Run.Threads), best: math.NaN(), TrainSet: trainSet, TestSet: testSet, Info: info}
 	if err := checkBatch(cfg, t.TrainSet.Len()); err != nil {
 		return nil, err
 	}
 	seed := cfg.Run.Seed
-	t.Net, err = models.Build(cfg.modelSpec(t.Info.Shape, t.Info.Classes), tensor.NewRand(seed, streamModel))
+	var err error
+	t.Net, err = models.Build(cfg.modelSpec(t.inputShape(), t.Info.Classes), tensor.NewRand(seed, streamModel))
 	if err != nil {
-		return nil, fmt.Errorf("%w: model: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: model: %v%s", ErrConfig, err, t.textHint())
+	}
+	if err := t.checkText(); err != nil {
+		return nil, err
 	}
 	if cfg.Model.InitFrom != "" {
 		if _, err := interop.Import(cfg.Model.InitFrom, t.Net, cfg.Model.InitSkip); err != nil {
@@ -143,7 +154,7 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	env := &rules.Env{Rand: tensor.NewRand(seed, streamRule), Seed: seed, WeightDecay: cfg.Optim.WeightDecay}
 	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
-		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions,
+		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions, Fraction: cfg.Rule.BFraction,
 		Bias: cfg.Rule.Bias, NullBorder: cfg.Rule.NullBorder,
 		Schedules: cfg.Rule.Schedule.Schedules(), Settings: cfg.Rule.Params,
 		Input: rules.InputOptions{Center: cfg.Rule.CenterInput, Normalize: cfg.Rule.NormalizeInput, BatchCenter: cfg.Rule.BatchCenterBackwardInput,
@@ -202,12 +213,14 @@ func (c Config) modelSpec(in []int, classes int) models.Spec {
 func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 	o := c.Optim
 	main := optim.Settings{Method: o.Method, LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov, WeightDecay: o.WeightDecay,
-		Schedule: optim.Schedule{Name: o.Schedule, Unit: optim.UnitEpoch, Milestones: o.Milestones, Gamma: o.Gamma,
+		Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, ClipNorm: o.ClipNorm,
+		Schedule: optim.Schedule{Name: o.Schedule, Unit: cmp.Or(o.ScheduleUnit, optim.UnitEpoch), Milestones: o.Milestones, Gamma: o.Gamma,
 			Floor: o.Floor, Warmup: o.Warmup}, DecayKinds: o.DecayKinds}
 	if o.ScheduleDelay {
 		main.Schedule.Offset = c.Rule.DelayEpochs
 	}
 	fb := main
+	fb.ClipNorm = 0 // clipping is W's
 	if f := o.Feedback; f != nil {
 		if f.LR != nil {
 			fb.LR = *f.LR
@@ -228,7 +241,10 @@ func (c Config) optimConfig(stepsPerEpoch, total int64) (optim.Config, error) {
 		}
 		if f.Method != nil {
 			fb.Method = *f.Method
-			if fb.Method == optim.MethodAdam || fb.Method == optim.MethodRMSProp {
+			if fb.Method != optim.MethodAdam && fb.Method != optim.MethodAdamW && fb.Method != optim.MethodRMSProp {
+				fb.Beta1, fb.Beta2, fb.Eps = 0, 0, 0 // W's adaptive settings do not apply
+			}
+			if fb.Method == optim.MethodAdam || fb.Method == optim.MethodAdamW || fb.Method == optim.MethodRMSProp {
 				// Adaptive methods do not inherit W's (Nesterov) momentum.
 				if f.Momentum == nil {
 					fb.Momentum = 0
@@ -322,6 +338,8 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	loss, correct, _ = t.Net.Head.Loss(t.E, &t.dl, logits, labels, float32(t.Cfg.Optim.LabelSmoothing))
 	finite := !math.IsNaN(loss) && !math.IsInf(loss, 0)
 	delayed := t.step < t.delaySteps
+	updateB := t.updatesB()
+	c.KeepFeedback = !updateB
 	if finite {
 		if delayed {
 			t.Net.UpdateFeedback(c)
@@ -340,7 +358,9 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	}
 	if comm.Size() > 1 {
 		var bad bool
+		t0 := time.Now()
 		loss, correct, bad, stopAll, err = t.allReduceGrads(c.Share, loss, correct, !finite, stop)
+		t.commTime += time.Since(t0)
 		if err != nil {
 			return loss, correct, stopAll, err
 		}
@@ -355,9 +375,19 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 		}
 		return loss, correct, stopAll, fmt.Errorf("%w: step %d: the loss is %v (first non-finite output in layer %s)", ErrDiverged, t.step, loss, where)
 	}
-	if delayed {
+	switch {
+	case delayed:
 		t.Opt.StepGroups(optim.FeedbackGroup)
-	} else {
+	case !updateB && t.Cfg.Rule.BCoast:
+		for _, p := range t.Opt.Params() {
+			if p.Kind == nn.KindFeedback {
+				clear(p.Grad.Data)
+			}
+		}
+		t.Opt.Step()
+	case !updateB:
+		t.Opt.StepGroups(optim.MainGroup)
+	default:
 		t.Opt.Step()
 	}
 	if err := optim.CheckFinite(t.step, t.Opt.Params()); err != nil {
@@ -365,6 +395,13 @@ func (t *Trainer) step1(x *tensor.Tensor, labels []int32, stop bool) (loss float
 	}
 	t.step++
 	return loss, correct, stopAll, nil
+}
+
+// updatesB reports whether the current step updates B: every step while
+// the task loss is delayed, otherwise every rule.b_every-th step.
+func (t *Trainer) updatesB() bool {
+	k := int64(t.Cfg.Rule.BEvery)
+	return k <= 1 || t.step < t.delaySteps || t.step%k == 0
 }
 
 // Evaluate returns the mean loss and the accuracy of the model on ds.
@@ -399,8 +436,9 @@ func (t *Trainer) EvaluateAll(ds data.Dataset) (Eval, error) {
 		if err != nil {
 			return Eval{}, err
 		}
-		logits := t.Net.Forward(c, b.X)
-		bl, bc, bn := t.Net.Head.Loss(t.E, nil, logits, b.Labels, 0)
+		x, labels := t.inputs(b)
+		logits := t.Net.Forward(c, x)
+		bl, bc, bn := t.Net.Head.Loss(t.E, nil, logits, labels, 0)
 		sum += bl * float64(bn)
 		correct += bc
 		if _, classifier := t.Net.Head.(nn.Classification); classifier {
@@ -437,6 +475,13 @@ type Summary struct {
 	// the run's log.
 	SkippedTrain int `json:"skipped_train,omitempty"`
 	SkippedTest  int `json:"skipped_test,omitempty"`
+	// For the text data set (accuracies and losses are then per
+	// character, the test split is the validation split): the validation
+	// loss in bits per character, and the unigram entropy of the
+	// validation text in bits per character, the level of a model that
+	// ignores the context.
+	ValBitsPerChar     float64 `json:"val_bits_per_char,omitempty"`
+	UnigramBitsPerChar float64 `json:"unigram_bits_per_char,omitempty"`
 	// Provenance says how and where the run was made: command line, asym
 	// version and commit, date, BLAS, threads, CPU.
 	Provenance provenance.Info `json:"provenance"`
@@ -492,7 +537,8 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 			}
 			stepStart := time.Now()
 			lr := t.Opt.LR(optim.MainGroup) // the rate this step uses
-			loss, correct, stopAll, err := t.step1(b.X, b.Labels, stop)
+			x, labels := t.inputs(b)
+			loss, correct, stopAll, err := t.step1(x, labels, stop)
 			if err != nil {
 				return nil, t.divergence(err, dir)
 			}
@@ -502,7 +548,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 
 			d := time.Since(stepStart)
 			t.trainTime += d
-			n := len(b.Labels)
+			n := len(labels) // samples, or tokens for a language model
 			t.imagesSeen += int64(n)
 			t.sums.Loss += loss * float64(n)
 			t.sums.Correct += int64(correct)
@@ -610,6 +656,7 @@ func (t *Trainer) Run(ctx context.Context, dir string) (*Summary, error) {
 		WallS: time.Since(start).Seconds(), RunDir: dir, Model: cfg.Model.Arch, Data: cfg.Data.Name, Rule: cfg.Rule.Name,
 		Seed: cfg.Run.Seed, Threads: t.E.Threads(), SkippedTrain: t.loader.SkipCount(), SkippedTest: t.evalLoader.SkipCount(),
 		Provenance: provenance.Collect(t.E.Threads(), time.Now())}
+	t.textSummary(s)
 	if t.comm().Rank() == 0 {
 		if err := writeJSONFile(filepath.Join(dir, SummaryName), s); err != nil {
 			return nil, err

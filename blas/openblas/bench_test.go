@@ -11,6 +11,7 @@ import (
 
 	"github.com/asymlab/asym/blas"
 	"github.com/asymlab/asym/blas/openblas"
+	"github.com/asymlab/asym/blas/sgemm"
 	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/internal/blastest"
 	gc "github.com/asymlab/asym/internal/gradcheck"
@@ -22,10 +23,10 @@ import (
 // layer's weight gradient, a square mid-size product and a large one.
 var gemmBenchSizes = [][3]int{{64, 784, 288}, {128, 256, 784}, {256, 256, 256}, {1024, 1024, 1024}}
 
-// BenchmarkSgemm compares, for c = a·b (row-major, no transposes), the
-// pure-Go Sgemm, OpenBLAS through asym's wrapper, OpenBLAS called directly
-// through cgo (cblas_sgemm, no wrapper) and the engine's MatMul path on
-// OpenBLAS, single-threaded and on 2 threads (the engine splitting the
+// BenchmarkSgemm compares, for c = a·b (row-major, no transposes), gonum's
+// Sgemm, asym's pure-Go one (package sgemm), OpenBLAS through asym's
+// wrapper, OpenBLAS called directly through cgo (cblas_sgemm, no wrapper)
+// and the engine's MatMul path on OpenBLAS, single-threaded and on 2 threads (the engine splitting the
 // product over its workers; the raw call letting OpenBLAS use 2 threads).
 // It reports GFLOP/s (2·m·n·k per product).
 func BenchmarkSgemm(b *testing.B) {
@@ -43,7 +44,8 @@ func BenchmarkSgemm(b *testing.B) {
 			name string
 			fn   func()
 		}{
-			{"go", func() { gonum.Implementation{}.Sgemm(gblas.NoTrans, gblas.NoTrans, m, n, k, 1, x, k, y, n, 0, c, n) }},
+			{"gonum", func() { gonum.Implementation{}.Sgemm(gblas.NoTrans, gblas.NoTrans, m, n, k, 1, x, k, y, n, 0, c, n) }},
+			{"go", func() { sgemm.Implementation{}.Sgemm(gblas.NoTrans, gblas.NoTrans, m, n, k, 1, x, k, y, n, 0, c, n) }},
 			{"openblas-wrapper/1t", func() {
 				openblas.Implementation{}.Sgemm(gblas.NoTrans, gblas.NoTrans, m, n, k, 1, x, k, y, n, 0, c, n)
 			}},
@@ -52,7 +54,7 @@ func BenchmarkSgemm(b *testing.B) {
 			{"raw-cblas/2t", func() { blastest.RawSgemm(m, n, k, x, y, c) }},
 			{"engine-matmul/2t", func() { e2.MatMul(false, false, m, n, k, 1, x, y, 0, c) }},
 		} {
-			if v.name == "go" && m*n*k > 1<<26 && testing.Short() {
+			if v.name == "gonum" && m*n*k > 1<<26 && testing.Short() {
 				continue
 			}
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, v.name), func(b *testing.B) {

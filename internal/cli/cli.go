@@ -153,7 +153,7 @@ transpose of the forward weights (Kunin et al., ICML 2020, arXiv 2003.01513).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%v (run '%s --help' for usage)", err, c.CommandPath())}
 	})
-	root.AddCommand(newTrainCmd(s), newEvalCmd(s), newBenchCmd(s), newRulesCmd(s), newDataCmd(s), newExportCmd(s), newMetricsCmd(s), newVersionCmd(s))
+	root.AddCommand(newTrainCmd(s), newEvalCmd(s), newSampleCmd(s), newBenchCmd(s), newRulesCmd(s), newDataCmd(s), newExportCmd(s), newMetricsCmd(s), newVersionCmd(s))
 	for _, k := range experiments.Kinds {
 		root.AddCommand(newExperimentCmd(s, k))
 	}

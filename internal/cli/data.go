@@ -82,9 +82,10 @@ folder that serves the same files.`,
 
 func newDataInfoCmd(s *IO) *cobra.Command {
 	var (
-		dir    string
-		size   int
-		asJSON bool
+		dir     string
+		size    int
+		context int
+		asJSON  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "info NAME",
@@ -92,10 +93,11 @@ func newDataInfoCmd(s *IO) *cobra.Command {
 		Long: `Open a data set as training would (` + strings.Join(data.Names(), ", ") + `) and
 print its splits, sample shape, classes and normalisation constants.`,
 		Example: `  asym data info digits
-  asym data info imagefolder --data-dir ~/data/imagenet --image-size 160 --json`,
+  asym data info imagefolder --data-dir ~/data/imagenet --image-size 160 --json
+  asym data info text --data-dir poems.txt --context 64`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			train, test, info, err := data.OpenWith(args[0], data.Options{Dir: dir, ImageSize: size})
+			train, test, info, err := data.OpenWith(args[0], data.Options{Dir: dir, ImageSize: size, Context: context})
 			if err != nil {
 				return err
 			}
@@ -133,8 +135,9 @@ print its splits, sample shape, classes and normalisation constants.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&dir, "data-dir", "", "directory holding the data set files")
+	cmd.Flags().StringVar(&dir, "data-dir", "", "directory holding the data set files (text: a UTF-8 text file)")
 	cmd.Flags().IntVar(&size, "image-size", 0, "side of the square samples of an image folder (default 224)")
+	cmd.Flags().IntVar(&context, "context", 0, "characters per window of the text data set (default 128)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the description as one JSON object")
 	return cmd
 }

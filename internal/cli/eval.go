@@ -3,9 +3,11 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/train"
 )
 
@@ -50,10 +52,12 @@ asym train) on the test split of its data set, or of another one with --data.`,
 			default:
 				return usagef("--split %q; valid: test, train", split)
 			}
+			start := time.Now()
 			ev, err := t.EvaluateAll(ds)
 			if err != nil {
 				return err
 			}
+			rate := float64(ds.Len()) / time.Since(start).Seconds()
 			res := struct {
 				Checkpoint string  `json:"checkpoint"`
 				Data       string  `json:"data"`
@@ -62,14 +66,20 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				Accuracy   float64 `json:"accuracy"`
 				Top5       float64 `json:"top5"`
 				Loss       float64 `json:"loss"`
-			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss}
+				ImagesPerS float64 `json:"images_per_s"`
+			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss, rate}
 			if asJSON {
 				b, _ := json.Marshal(res)
 				_, err = fmt.Fprintln(s.Out, string(b))
 				return err
 			}
-			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, top-5 %.2f%%, loss %.4f\n",
-				args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, 100*ev.Top5, ev.Loss)
+			if cfg.Data.Name == "text" { // a language model: per character, no top-5
+				_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d windows): accuracy %.2f%%, loss %.4f, %.3f bits per character\n",
+					args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, ev.Loss, data.BitsPerChar(ev.Loss))
+				return err
+			}
+			_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d samples): accuracy %.2f%%, top-5 %.2f%%, loss %.4f (%.0f images/s)\n",
+				args[0], cfg.Data.Name, split, ds.Len(), 100*ev.Acc, 100*ev.Top5, ev.Loss, rate)
 			return err
 		},
 	}

@@ -150,6 +150,12 @@ func printSummary(s *IO, sum *train.Summary, asJSON bool) error {
 		_, err = fmt.Fprintln(s.Out, string(b))
 		return err
 	}
+	if sum.Data == "text" {
+		_, err := fmt.Fprintf(s.Out, "validation loss %.4f, %.3f bits per character (unigram %.3f), accuracy %.2f%% after %d epochs, %d steps: %s on %s, rule %s, %.0f characters/s, %.1fs; run dir %s\n",
+			sum.TestLoss, sum.ValBitsPerChar, sum.UnigramBitsPerChar, 100*sum.TestAcc, sum.Epochs, sum.Steps, sum.Model, sum.Data, sum.Rule,
+			sum.ImagesPerS, sum.WallS, sum.RunDir)
+		return err
+	}
 	_, err := fmt.Fprintf(s.Out, "test accuracy %.2f%% (loss %.4f; best %.2f%%) after %d epochs, %d steps: %s on %s, rule %s, %.0f img/s, %.1fs; run dir %s\n",
 		100*sum.TestAcc, sum.TestLoss, 100*sum.BestTestAcc, sum.Epochs, sum.Steps, sum.Model, sum.Data, sum.Rule,
 		sum.ImagesPerS, sum.WallS, sum.RunDir)

@@ -1,0 +1,90 @@
+package train
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/asymlab/asym/optim"
+)
+
+// smallGPT is the small GPT of docs/transformers-results.md: 2 blocks of
+// width 32 with 4 heads on windows of 32 characters of the embedded
+// Opticks, batch 16, AdamW with warm-up + cosine over one epoch of
+// trainLimit windows (0: all 15947, 997 steps).
+func smallGPT(rule string, trainLimit int) Config {
+	c := Default()
+	c.Model.Arch, c.Model.Depth, c.Model.Dim, c.Model.Heads = "gpt", 2, 32, 4 // the CLI's other defaults (init he)
+	c.Data = DataConfig{Name: "text", Context: 32, Batch: 16, TrainLimit: trainLimit}
+	c.Optim = OptimConfig{Method: optim.MethodAdamW, LR: 3e-3, WeightDecay: 0.1, ClipNorm: 1,
+		Schedule: optim.ScheduleCosine, ScheduleUnit: optim.UnitStep, Warmup: 50}
+	c.Rule.Name = rule
+	c.Run.Epochs, c.Run.Threads, c.Run.Seed = 1, 1, 1
+	return c
+}
+
+func trainText(t *testing.T, c Config) *Summary {
+	t.Helper()
+	tr, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := tr.Run(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gpt %s: validation %.4f bits per character (unigram %.4f), %d steps, %.0f s",
+		c.Rule.Name, s.ValBitsPerChar, s.UnigramBitsPerChar, s.Steps, s.WallS)
+	return s
+}
+
+func longText(t *testing.T) {
+	t.Helper()
+	if os.Getenv("ASYM_LONG") == "" {
+		t.Skip("set ASYM_LONG=1 to run the convergence tests (scripts/test.sh does)")
+	}
+}
+
+// TestLongGPTBackprop trains the small GPT under backprop for one epoch
+// of the Opticks (997 steps; 46 s on a loaded 2-core machine). The run
+// `asym train --model gpt --data text --dim 32 --depth 2 --heads 4
+// --context 32 --batch 16 --epochs 1 --optimizer adamw --lr 3e-3
+// --momentum 0 --nesterov=false --weight-decay 0.1 --clip-norm 1
+// --schedule cosine --schedule-unit step --warmup 50 --threads 1 --seed 1`
+// reached 3.384 bits per character on the validation split (the unigram
+// entropy is 4.476); the bound leaves 0.12 for another BLAS's rounding.
+func TestLongGPTBackprop(t *testing.T) {
+	longText(t)
+	s := trainText(t, smallGPT("bp", 0))
+	if !(s.ValBitsPerChar < 3.5) {
+		t.Errorf("validation %.4f bits per character, want < 3.5 (measured 3.384)", s.ValBitsPerChar)
+	}
+}
+
+// TestLongGPTEveryRule: the rules that learn on the small GPT in 300
+// steps (the first 4800 windows, one epoch; 9 to 25 s per rule, about
+// 100 s in all, on a loaded 2-core machine) end clearly below the unigram
+// entropy of the validation text (4.476 bits per character): at most
+// 4.176, 0.3 below it. The weights start from PyTorch's init (init
+// "torch", models.Build's default for Transformers), with which this
+// budget suffices; from asym train's default "he" only bp, sa and aa get
+// 0.3 below the unigram level in 300 steps (measured: bp 3.765, sa 3.921,
+// aa 4.155, fa 4.265, kp 4.292, ia 4.244). Measured with this test
+// (ASYM_LONG=1 go test ./train -run TestLongGPTEveryRule -v), seed 1,
+// bits per character: bp 3.685, fa 3.958, sa 3.717, aa 3.751, kp 4.007,
+// ia 3.876. Not asserted, because they do not learn clearly at this budget
+// (docs/transformers-results.md): wm 4.405 and dfa 4.590 (above the
+// unigram level).
+func TestLongGPTEveryRule(t *testing.T) {
+	longText(t)
+	for _, rule := range []string{"bp", "fa", "sa", "aa", "kp", "ia"} {
+		t.Run(rule, func(t *testing.T) {
+			c := smallGPT(rule, 4800)
+			c.Model.Init = "torch"
+			s := trainText(t, c)
+			if limit := s.UnigramBitsPerChar - 0.3; !(s.ValBitsPerChar < limit) {
+				t.Errorf("validation %.4f bits per character, want < %.4f (0.3 below the unigram entropy)", s.ValBitsPerChar, limit)
+			}
+		})
+	}
+}
