@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/train"
 )
 
@@ -82,11 +83,19 @@ func readFidelityTable(t *testing.T) []fidelityRow {
 }
 
 // valueOf returns the value of a dotted key in c: a train.Key, or one
-// setting of rule.params (absent settings read as their zero value, the
-// registered default of every setting checked here).
+// setting of rule.params (absent settings read as the rule's registered
+// default, which is what a run gets).
 func valueOf(t *testing.T, c train.Config, key string) any {
 	if name, ok := strings.CutPrefix(key, "rule.params."); ok {
-		return c.Rule.Params[name]
+		info, ok := rules.Lookup(c.Rule.Name)
+		if !ok {
+			return c.Rule.Params[name]
+		}
+		full, err := info.Resolve(c.Rule.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return full[name]
 	}
 	k, ok := train.LookupKey(key)
 	if !ok {

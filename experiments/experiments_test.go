@@ -7,9 +7,11 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/asymlab/asym/rules"
 	"github.com/asymlab/asym/train"
 )
 
@@ -21,6 +23,7 @@ func tiny(kind string) Config {
 	c.Train.Model.Hidden = []int{16}
 	c.Train.Run.Epochs = 2
 	c.Train.Run.Threads = 1
+	c.Train.Data.Batch = 32 // (the default compare trains at 64)
 	c.Train.Data.TrainLimit = 256
 	c.Train.Data.TestLimit = 128
 	c.MetricsPoints = 3
@@ -246,7 +249,7 @@ func TestConfigParamsReplace(t *testing.T) {
 		name, file string
 		want       map[string]map[string]float64
 	}{
-		{"no params", "kind = \"compare\"\n", SmallScaleParams()},
+		{"no params", "kind = \"compare\"\n", Default(KindCompare).Params},
 		{"sa only", "kind = \"compare\"\n[params.sa]\nalpha = 0.2\n", map[string]map[string]float64{"sa": {"alpha": 0.2}}},
 		{"empty table", "kind = \"compare\"\n[params]\n", map[string]map[string]float64{}},
 	} {
@@ -264,10 +267,50 @@ func TestConfigParamsReplace(t *testing.T) {
 					t.Errorf("params[%s] = %v, want %v", r, c.Params[r], kv)
 				}
 			}
-			if !maps.EqualFunc(base.Params, SmallScaleParams(), maps.Equal) {
+			if !maps.EqualFunc(base.Params, Default(KindCompare).Params, maps.Equal) {
 				t.Errorf("Decode changed the base config's params: %v", base.Params)
 			}
 		})
+	}
+}
+
+// TestCompareDefault: asym compare with no flags trains every rule, two
+// seeds each, on a CIFAR-style ResNet-8 on the embedded digits for 15
+// epochs at batch 64, with the small-scale settings except activation
+// alignment's (CompareAAParams), and the data terms averaged over
+// positions. TestLongCompareDefault checks what it shows.
+func TestCompareDefault(t *testing.T) {
+	c := Default(KindCompare)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Models, []string{"resnet8"}) || c.Train.Data.Name != "digits" ||
+		c.Train.Data.Batch != 64 || c.Train.Run.Epochs != 15 || !slices.Equal(c.Seeds, []uint64{1, 2}) {
+		t.Errorf("default compare: models %v, data %s, batch %d, epochs %d, seeds %v; want resnet8, digits, 64, 15, [1 2]",
+			c.Models, c.Train.Data.Name, c.Train.Data.Batch, c.Train.Run.Epochs, c.Seeds)
+	}
+	if c.Train.Rule.Positions != "" && c.Train.Rule.Positions != rules.PositionsMean {
+		t.Errorf("positions %q, want the default (mean)", c.Train.Rule.Positions)
+	}
+	want := map[string]map[string]float64{"sa": SmallScaleParams()["sa"], "aa": {"alpha": 0.1, "beta": 0.2}}
+	if !maps.EqualFunc(c.Params, want, maps.Equal) {
+		t.Errorf("params %v, want %v", c.Params, want)
+	}
+	jobs, err := planCompare(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(rules.Names()) - 1 // every rule but custom
+	if len(jobs) != 2*n {
+		t.Fatalf("%d runs, want %d (every rule but custom, 2 seeds)", len(jobs), 2*n)
+	}
+	for _, j := range jobs {
+		if j.Cfg.Model.Arch != "resnet8" {
+			t.Errorf("%s: arch %s", j.ID, j.Cfg.Model.Arch)
+		}
+		if j.Rule == "aa" && !maps.Equal(j.Cfg.Rule.Params, want["aa"]) {
+			t.Errorf("%s: params %v, want %v", j.ID, j.Cfg.Rule.Params, want["aa"])
+		}
 	}
 }
 

@@ -12,11 +12,13 @@
 // B learns by gradient descent on a layer-wise regularizer R(B; x, W, y)
 // whose inputs x, W, y are constants (no gradient flows from R into W or
 // into earlier layers). E is the mean over the batch; for convolutions the
-// terms are summed over positions and channels (as in the official code).
-// Options.Positions = "mean" divides the data terms (Amp, Null, Sparse) by
-// the number of output positions instead, so that B's step does not grow
-// with the image size; Decay and Self are unchanged (so rules that mix them
-// with data terms, wm and ia, move their fixed points).
+// terms are summed over channels and, by default, averaged over output
+// positions (Options.Positions = "mean"), so that B's step does not grow
+// with the image size. Options.Positions = "sum" sums them over positions
+// as the official code does; Decay and Self are the same either way (so
+// rules that mix them with data terms, wm and ia, have their fixed points
+// where the chosen reduction puts them). Options.Input adds the official
+// code's centring and normalisation of x.
 // The primitives (no ½ factors, as in the official code):
 //
 //	primitive  R                     ∇_B R              locality

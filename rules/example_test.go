@@ -71,7 +71,7 @@ func ExampleNew() {
 	_, err = rules.New("mirror", nil)
 	fmt.Println(err)
 	// Output:
-	// {Alpha:0.001 Beta:0.002 Noise:0} <nil>
+	// {Alpha:0.001 Beta:0.002 Noise:1} <nil>
 	// rules: wm: unknown setting "lambda"; valid: alpha, beta, noise
 	// rules: unknown rule "mirror"; valid: aa, bp, brsf, custom, dfa, fa, frsf, ia, kp, sa, sign, wm
 }

@@ -114,7 +114,7 @@ func TestWeightMirrorFixedPoint(t *testing.T) {
 	const n, in, out = 40, 6, 4
 	d := newDense(rng, coloured(rng, n, in), out)
 	alpha, beta := 1e-3, 3e-3
-	fb := bindOne(t, d.l, "wm", map[string]float64{"alpha": alpha, "beta": beta}, newEnv(2))
+	fb := bindOne(t, d.l, "wm", map[string]float64{"alpha": alpha, "beta": beta, "noise": 0}, newEnv(2)) // on the data
 	// ∇ = 2αB − βWΣ: Hessian 2α·I, so η = 0.4/(2α) contracts by 0.6 a step.
 	descend(d, fb, 0.4/(2*alpha), stepsFor(0.4, 1, 1e-9), nil)
 
@@ -542,11 +542,19 @@ func TestSignRules(t *testing.T) {
 	}
 }
 
-// TestWeightMirrorNoiseConv: on a convolution R sums over output
-// positions, so the mirror phase settles at B* = (βσ²/2α)·W ⊙ P, where
-// P(kh, kw) counts the output positions at which kernel entry (kh, kw)
-// meets the input (not the padding): ∝ W only up to that border factor.
+// TestWeightMirrorNoiseConv: on a convolution with positions = "sum" R sums
+// over output positions, so the mirror phase settles at B* = (βσ²/2α)·W ⊙ P,
+// where P(kh, kw) counts the output positions at which kernel entry
+// (kh, kw) meets the input (not the padding): ∝ W only up to that border
+// factor. With the default "mean" P is divided by the number of output
+// positions.
 func TestWeightMirrorNoiseConv(t *testing.T) {
+	for _, positions := range []string{rules.PositionsSum, rules.PositionsMean} {
+		t.Run(positions, func(t *testing.T) { checkWeightMirrorNoiseConv(t, positions) })
+	}
+}
+
+func checkWeightMirrorNoiseConv(t *testing.T, positions string) {
 	rng := rand.New(rand.NewPCG(1, 6))
 	spec := nn.ConvSpec{In: 2, Out: 3, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}
 	const n, h, w = 8, 5, 6
@@ -554,9 +562,15 @@ func TestWeightMirrorNoiseConv(t *testing.T) {
 	c := newCtx()
 	l.Forward(c, normal(rng, 1, n, spec.In, h, w))
 	alpha, beta, sigma := 1e-3, 1e-3, 0.5
-	fb := bindOne(t, l, "wm", map[string]float64{"alpha": alpha, "beta": beta, "noise": sigma}, newEnv(3))
+	env := newEnv(3)
+	env.Positions = positions
+	fb := bindOne(t, l, "wm", map[string]float64{"alpha": alpha, "beta": beta, "noise": sigma}, env)
 	ref := convRefOf(n, h, w, spec)
 	oh, ow := ref.outHW()
+	perPos := 1.0
+	if positions == rules.PositionsMean {
+		perPos = float64(oh * ow)
+	}
 	count := func(k, pad, size, out int) (m float64) {
 		for i := 0; i < out; i++ {
 			if p := i*2 - pad + k; p >= 0 && p < size {
@@ -568,7 +582,7 @@ func TestWeightMirrorNoiseConv(t *testing.T) {
 	want := make([]float64, len(l.Weight().Value.Data))
 	for i, v := range l.Weight().Value.Data {
 		kh, kw := (i/spec.KW)%spec.KH, i%spec.KW
-		want[i] = beta * sigma * sigma / (2 * alpha) * float64(v) * count(kh, 1, h, oh) * count(kw, 1, w, ow)
+		want[i] = beta * sigma * sigma / (2 * alpha) * float64(v) * count(kh, 1, h, oh) * count(kw, 1, w, ow) / perPos
 	}
 	// Hessian 2α·I: ε = 2αη = 0.05 as in the dense test.
 	const burn, avg = 200, 400

@@ -77,6 +77,7 @@ func TestOfficialProjectionOptions(t *testing.T) {
 					l.Forward(c, x)
 					env := newEnv(5)
 					env.Bias, env.NullBorder = opt.bias, opt.border
+					env.Positions = rules.PositionsSum // the reference sums over positions
 					fb := bindOne(t, l, rc.rule, rc.settings, env)
 					b := l.Feedback()
 					fb.Update(c, l)

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"math"
+
 	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
@@ -47,6 +49,8 @@ type regularizer struct {
 	// border is the layer's padded-input maps when Null includes the
 	// border ([Env.NullBorder]) and the layer is strided and padded.
 	border nn.Bordered
+	// in standardises x (see InputOptions).
+	in InputOptions
 }
 
 // regScratch is the working memory of the regularizers of one binding:
@@ -55,7 +59,9 @@ type regularizer struct {
 type regScratch struct {
 	bx, z, sig, xn, yn, yb tensor.Tensor
 	// xh and yh view the first samples of x and y (Env.Fraction).
-	xh, yh tensor.Tensor
+	xh, yh     tensor.Tensor
+	xs, xb, yc tensor.Tensor // standardised and batch-centred x, centred y
+	ones, mean tensor.Tensor
 }
 
 func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *regularizer {
@@ -65,7 +71,8 @@ func newRegularizer(k Coeffs, noiseStd float64, l nn.WeightLayer, env *Env) *reg
 		env.scratch = new(regScratch)
 	}
 	r := &regularizer{k: k, noiseStd: noiseStd, b: b, seed: env.Seed, id: hashString(l.Name()), s: env.scratch,
-		meanPos: env.Positions == PositionsMean, bias: env.Bias && l.Bias() != nil, sched: env.sched, frac: env.Fraction}
+		meanPos: env.Positions != PositionsSum, bias: env.Bias && l.Bias() != nil, sched: env.sched, frac: env.Fraction,
+		in: env.Input}
 	if bl, ok := l.(nn.Bordered); ok && env.NullBorder && bl.StridedPadded() {
 		r.border = bl
 	}
@@ -121,37 +128,101 @@ func (r *regularizer) norm(x, y *tensor.Tensor, l nn.WeightLayer) float64 {
 // Prepare does nothing: B is a trained parameter.
 func (r *regularizer) Prepare(*nn.Ctx, nn.WeightLayer) {}
 
-// inputs returns the x and y the regularizer sees: those of the first
-// FractionRows(frac, N) samples of the batch.
+// inputs returns the x and y the regularizer sees: x enters the backward
+// projection Bx (and the Amp and Sparse gradients), y = Wx is the forward
+// projection; both of the first FractionRows(frac, N) samples of the batch.
 func (r *regularizer) inputs(c *nn.Ctx, l nn.WeightLayer) (x, y *tensor.Tensor) {
 	x = l.Input()
 	rows := FractionRows(r.frac, x.Shape[0])
-	if r.noiseStd == 0 {
+	if rows < x.Shape[0] {
+		x = head(&r.s.xh, x, rows)
+	}
+	fresh := false // y must be recomputed from x
+	if r.noiseStd != 0 {
+		r.s.xn.ResizeLike(x)
+		per := x.RowLen()
+		for n := 0; n < rows; n++ {
+			// One stream per global sample (see nn.Ctx.Offset).
+			rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365, uint64(c.Offset+n)))
+			row := tensor.FromData(r.s.xn.Data[n*per:(n+1)*per], per)
+			tensor.FillNormal(row, rng, r.noiseStd)
+		}
+		x, fresh = &r.s.xn, true
+	}
+	if r.in.Center || r.in.Normalize {
+		r.standardize(c.E, x)
+		x, fresh = &r.s.xs, true
+	}
+	if fresh {
+		l.Apply(c.E, &r.s.yn, l.Weight().Value, x)
+		if r.bias {
+			c.E.AddBias(&r.s.yn, l.Bias().Value.Data)
+		}
+		y = &r.s.yn
+	} else {
 		y = l.Preactivation(c.E)
 		if r.bias {
 			r.s.yb.CopyFrom(y)
 			c.E.AddBias(&r.s.yb, l.Bias().Value.Data)
 			y = &r.s.yb
 		}
-		if rows < x.Shape[0] {
-			x, y = head(&r.s.xh, x, rows), head(&r.s.yh, y, rows)
+		if rows < y.Shape[0] {
+			y = head(&r.s.yh, y, rows)
 		}
-		return x, y
 	}
-	x = head(&r.s.xh, x, rows)
-	r.s.xn.ResizeLike(x)
+	if r.in.BatchCenterOutput {
+		r.batchCenter(c.E, &r.s.yc, y)
+		y = &r.s.yc
+	}
+	if r.in.BatchCenter {
+		r.batchCenter(c.E, &r.s.xb, x)
+		x = &r.s.xb
+	}
+	return x, y
+}
+
+// standardize writes x centred per sample (and, with Normalize, scaled to
+// unit norm per sample) into r.s.xs.
+func (r *regularizer) standardize(e engine.Backend, x *tensor.Tensor) {
+	xs := &r.s.xs
+	xs.ResizeLike(x)
+	copy(xs.Data, x.Data)
 	per := x.RowLen()
-	for n := 0; n < rows; n++ {
-		// One stream per global sample (see nn.Ctx.Offset).
-		rng := tensor.NewRand(r.seed, tensor.Mix(c.Step, r.id, 0x6e6f697365, uint64(c.Offset+n)))
-		row := tensor.FromData(r.s.xn.Data[n*per:(n+1)*per], per)
-		tensor.FillNormal(row, rng, r.noiseStd)
+	ones := r.onesOf(per)
+	for n := 0; n < x.Shape[0]; n++ {
+		row := xs.Data[n*per : (n+1)*per]
+		e.Axpy(-float32(e.Dot(row, ones)/float64(per)), ones, row)
+		if r.in.Normalize {
+			// tf.math.l2_normalize: x / sqrt(max(‖x‖², 1e-12)).
+			e.Scale(float32(1/math.Sqrt(math.Max(e.Dot(row, row), 1e-12))), row)
+		}
 	}
-	l.Apply(c.E, &r.s.yn, l.Weight().Value, &r.s.xn)
-	if r.bias {
-		c.E.AddBias(&r.s.yn, l.Bias().Value.Data)
+}
+
+// batchCenter writes x minus its batch mean (per entry) into xb.
+func (r *regularizer) batchCenter(e engine.Backend, xb, x *tensor.Tensor) {
+	xb.ResizeLike(x)
+	copy(xb.Data, x.Data)
+	per, n := x.RowLen(), x.Shape[0]
+	m := &r.s.mean
+	m.Resize(per)
+	clear(m.Data)
+	for i := 0; i < n; i++ {
+		e.Axpy(1/float32(n), x.Data[i*per:(i+1)*per], m.Data)
 	}
-	return &r.s.xn, &r.s.yn
+	for i := 0; i < n; i++ {
+		e.Axpy(-1, m.Data, xb.Data[i*per:(i+1)*per])
+	}
+}
+
+// onesOf returns a slice of n ones.
+func (r *regularizer) onesOf(n int) []float32 {
+	o := &r.s.ones
+	if len(o.Data) != n {
+		o.Resize(n)
+		o.Fill(1)
+	}
+	return o.Data
 }
 
 // Update writes ∇_B R into B.Grad.

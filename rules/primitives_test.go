@@ -28,8 +28,10 @@ func regCases() []regCase {
 		{"self", "custom", map[string]float64{"self": 0.7}, rules.Coeffs{Self: 0.7}},
 		// The named rules with their defaults and with distinct weights (a
 		// swapped coefficient shows).
-		{"wm-default", "wm", nil, rules.Coeffs{Decay: 1e-3, Amp: 1e-3}},
-		{"wm", "wm", map[string]float64{"alpha": 0.3, "beta": 0.7}, rules.Coeffs{Decay: 0.3, Amp: 0.7}},
+		// (wm on the data: its default is the mirror phase on noise, checked
+		// by TestNoiseGradientMatchesLoss.)
+		{"wm-default", "wm", map[string]float64{"noise": 0}, rules.Coeffs{Decay: 1e-3, Amp: 1e-3}},
+		{"wm", "wm", map[string]float64{"alpha": 0.3, "beta": 0.7, "noise": 0}, rules.Coeffs{Decay: 0.3, Amp: 0.7}},
 		{"ia-default", "ia", nil, rules.Coeffs{Amp: 2e-3, Null: 1e-3, Decay: 1e-3}},
 		{"ia", "ia", map[string]float64{"alpha": 0.5, "beta": 0.3, "gamma": 0.2}, rules.Coeffs{Amp: 0.5, Null: 0.3, Decay: 0.2}},
 		{"sa-default", "sa", nil, rules.Coeffs{Decay: 1e-3, Self: 2e-3}},

@@ -52,11 +52,23 @@ type Env struct {
 	// BScale multiplies the initial B (default 1).
 	BScale float64
 	// Positions is how the data terms of a regularizer (Amp, Null, Sparse)
-	// reduce over the output positions of a convolution: "sum" (the
-	// default, as in the official code) or "mean" (divided by the number
-	// of output positions, so that their step does not grow with the image
-	// size). Dense layers have one position: the two agree there.
+	// reduce over the output positions of a convolution: "mean" (the
+	// default: divided by the number of output positions, so that their
+	// step does not grow with the image size) or "sum" (the official code).
+	// Dense layers have one position: the two agree there.
+	//
+	// Mean is the default because the sum is not stable with a shared
+	// optimizer: activation alignment's step on B is 2ηα(B − W)Σ with Σ the
+	// input second moment summed over positions, whose largest eigenvalue
+	// is 5·10³–6·10⁵ in a CIFAR-style ResNet-20 on 28×28 images, so at
+	// η = 0.05 and α = 1e-3 it leaves the stable range of Nesterov momentum
+	// 0.9 (ηλ < 1.36) in almost every layer and diverges within 20 steps;
+	// weight mirror's fixed point (β/2α)WΣ grows with it as well. The
+	// empty string means the default.
 	Positions string
+	// Input standardises the x the regularizers see (the input options of
+	// the official code's AlignmentBase); the zero value leaves x as it is.
+	Input InputOptions
 	// Fraction is the fraction f of each batch on which a regularizer's
 	// data terms (Amp, Null, Sparse) are computed: the first
 	// [FractionRows](f, N) samples of an N-sample batch (batches are
@@ -130,7 +142,7 @@ type Options struct {
 	BInit string
 	// BScale multiplies the initial B (default 1).
 	BScale float64
-	// Positions is "sum" (default) or "mean"; see [Env.Positions].
+	// Positions is "mean" (default) or "sum"; see [Env.Positions].
 	Positions string
 	// Fraction is the fraction of each batch the regularizers' data terms
 	// use (0: all of it); see [Env.Fraction].
@@ -143,6 +155,38 @@ type Options struct {
 	// [Bound.SetClock] before training.
 	Schedules map[string]CoeffSchedule
 	Settings  map[string]float64
+	// Input standardises the regularizers' x; see [InputOptions].
+	Input InputOptions
+}
+
+// InputOptions are the input-standardisation options of the official
+// code's AlignmentBase (Alignments/alignment.py), all off by default there
+// and here. They change the x a regularizer sees (never the layer's own
+// forward pass), in this order:
+//
+//   - Center (center_input): x ← x − mean(x) per sample, the mean taken
+//     over all of the sample's entries (C·H·W for an image);
+//   - Normalize (normalize_input): x ← (x − mean(x)) / ‖x − mean(x)‖ per
+//     sample, so that every sample has unit norm;
+//   - BatchCenter (batch_center_backward_input): the backward projection
+//     Bx uses x − E[x] (the batch mean, per entry) while the forward
+//     projection y = Wx keeps x;
+//   - BatchCenterOutput (batch_center_forward_output): the forward
+//     projection y and the reconstruction By are centred over the batch,
+//     i.e. y ← y − E[y] (the official code centres both after computing
+//     By from the uncentred y; by linearity that is B(y − E[y])).
+//
+// With Center or Normalize the forward projection is recomputed as
+// y = W·x on the standardised x. BatchCenter turns the second moment
+// E[xxᵀ] in the gradients of Amp and Sparse into the covariance: activation
+// alignment's update becomes 2α(B − W)·Cov(x), whose largest eigenvalue,
+// and hence the step that stays stable, no longer contains the squared
+// mean of the (non-negative, post-ReLU) inputs. BatchCenterOutput does the
+// same for the E[yyᵀ] of information alignment's Null term. Under
+// data-parallel training the batch means are those of each process's shard,
+// as the official code's are those of each GPU tower.
+type InputOptions struct {
+	Center, Normalize, BatchCenter, BatchCenterOutput bool
 }
 
 // Bound is the result of [Apply].
@@ -279,6 +323,7 @@ func Apply(net *nn.Network, r Rule, opts Options, env *Env) (*Bound, error) {
 		return nil, fmt.Errorf("rules: b_fraction %v, want in (0, 1] (0: the whole batch)", opts.Fraction)
 	}
 	env.BInit, env.BScale, env.Positions, env.Fraction = opts.BInit, opts.BScale, opts.Positions, opts.Fraction
+	env.Input = opts.Input
 	env.Bias, env.NullBorder = opts.Bias, opts.NullBorder
 	env.sched = nil
 	if len(opts.Schedules) > 0 {

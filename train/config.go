@@ -168,9 +168,19 @@ type RuleConfig struct {
 	// BScale multiplies the initial B (default 1).
 	BScale float64 `toml:"b_scale" flag:"b-scale" help:"scale of the initial backward weights"`
 	// Positions is how the data terms of a regularizer reduce over a
-	// convolution's output positions: sum (default, the official code) or
-	// mean (their step then does not grow with the image size).
-	Positions string `toml:"positions,omitempty" flag:"positions" help:"reduction of the regularizers' data terms over conv positions: sum (default), mean"`
+	// convolution's output positions: mean (default: their step does not
+	// grow with the image size) or sum (the official code).
+	Positions string `toml:"positions,omitempty" flag:"positions" help:"reduction of the regularizers' data terms over conv positions: mean (default), sum (official code)"`
+	// CenterInput, NormalizeInput, BatchCenterBackwardInput and
+	// BatchCenterForwardOutput are the input and output options of the official code's AlignmentBase (see
+	// rules.InputOptions): per-sample centring, per-sample centring and
+	// unit norm, and batch centring of the x in the backward projection Bx.
+	CenterInput              bool `toml:"center_input,omitempty" flag:"center-input" help:"regularizers see x centred per sample (official center_input)"`
+	NormalizeInput           bool `toml:"normalize_input,omitempty" flag:"normalize-input" help:"regularizers see x centred and scaled to unit norm per sample (official normalize_input)"`
+	BatchCenterBackwardInput bool `toml:"batch_center_backward_input,omitempty" flag:"batch-center-backward-input" help:"the backward projection Bx uses x minus its batch mean (official batch_center_backward_input)"`
+	// BatchCenterForwardOutput centres y = Wx (and the reconstruction By)
+	// over the batch (official batch_center_forward_output).
+	BatchCenterForwardOutput bool `toml:"batch_center_forward_output,omitempty" flag:"batch-center-forward-output" help:"the forward projection y = Wx and By are centred over the batch (official batch_center_forward_output)"`
 	// DelayEpochs is a number of epochs during which only B learns (the
 	// task loss is off).
 	DelayEpochs float64 `toml:"delay_epochs,omitempty" flag:"delay-epochs" help:"epochs during which only B learns"`

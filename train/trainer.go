@@ -156,7 +156,9 @@ func newTrainer(cfg Config, trainSet, testSet data.Dataset, info data.Info) (*Tr
 	t.Bound, err = rules.Apply(t.Net, rule, rules.Options{Layers: cfg.Rule.Layers, Exclude: cfg.Rule.Exclude,
 		BInit: cfg.Rule.BInit, BScale: cfg.Rule.BScale, Positions: cfg.Rule.Positions, Fraction: cfg.Rule.BFraction,
 		Bias: cfg.Rule.Bias, NullBorder: cfg.Rule.NullBorder,
-		Schedules: cfg.Rule.Schedule.Schedules(), Settings: cfg.Rule.Params}, env)
+		Schedules: cfg.Rule.Schedule.Schedules(), Settings: cfg.Rule.Params,
+		Input: rules.InputOptions{Center: cfg.Rule.CenterInput, Normalize: cfg.Rule.NormalizeInput, BatchCenter: cfg.Rule.BatchCenterBackwardInput,
+			BatchCenterOutput: cfg.Rule.BatchCenterForwardOutput}}, env)
 	if err != nil {
 		return nil, fmt.Errorf("%w: rule: %v", ErrConfig, err)
 	}

@@ -20,8 +20,10 @@ var experimentHelp = map[string]struct{ short, long, example string }{
 data, budget and seeds, and report final and best test accuracy, train loss,
 mean alignment angles and time, with learning and alignment curves.
 
-With no flags this is the quick tour: the embedded digits, every rule, an
-MLP, two seeds — a few minutes on 2 cores.`,
+With no flags this is the quick tour: every rule, two seeds, on a
+CIFAR-style ResNet-8 on the embedded digits (15 epochs, batch 64) — about
+3 minutes on 2 cores. Feedback alignment falls clearly behind backprop
+there, symmetric and activation alignment stay with it.`,
 		`  asym compare
   asym compare --data fashion-mnist --models mlp,convnet --rules bp,fa,sa,aa --epochs 5
   asym compare --config configs/experiments/fashion-compare.toml --run-dir runs/compare`},
