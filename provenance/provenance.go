@@ -40,8 +40,12 @@ type Info struct {
 }
 
 // Collect returns the provenance of a result produced now by this process
-// with the given thread count.
+// with the given thread count (≤ 0: the engine's default,
+// runtime.GOMAXPROCS(0), which is what is recorded).
 func Collect(threads int, now time.Time) Info {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
 	i := Info{Command: CommandLine(os.Args), Version: "(unknown)", GoVersion: runtime.Version(),
 		Date: now.UTC().Format(time.RFC3339), BLAS: blas.CurrentName(), Threads: threads,
 		CPU: CPUModel(), Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH}

@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"encoding/json"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -57,6 +58,9 @@ func TestCollect(t *testing.T) {
 	if i.Date != "2026-12-06T19:00:00Z" || i.Threads != 3 || i.Cores < 1 || i.CPU == "" || i.BLAS == "" ||
 		i.GoVersion == "" || i.Version == "" || i.Command == "" || i.OS == "" {
 		t.Errorf("Collect = %+v", i)
+	}
+	if d := Collect(0, now); d.Threads != runtime.GOMAXPROCS(0) {
+		t.Errorf("Collect(0) records %d threads, want the default %d", d.Threads, runtime.GOMAXPROCS(0))
 	}
 	b, err := json.Marshal(i)
 	if err != nil {
