@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/asymlab/asym/checkpoint"
 	"github.com/asymlab/asym/internal/fault"
@@ -390,6 +391,35 @@ func TestLock(t *testing.T) {
 	}
 	if _, err := os.Stat(lock); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock not released: %v", err)
+	}
+
+	// A lock of a process that has exited but is not reaped yet (a
+	// zombie, as the ranks of a killed MPI job can be) is stale too.
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	z := exec.Command("true")
+	if err := z.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer z.Wait()
+	for deadline := time.Now().Add(10 * time.Second); !zombie(z.Process.Pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the child did not become a zombie")
+		}
+	}
+	dir2 := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir2, LockName), []byte(fmt.Sprintf("%d %s\n", z.Process.Pid, host)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	tr = build(t, c)
+	tr.Log = &log
+	if _, err := tr.Run(context.Background(), dir2); err != nil {
+		t.Errorf("the lock of a zombie process was not taken as stale: %v", err)
+	}
+	if !strings.Contains(log.String(), "stale lock") {
+		t.Errorf("stale lock of a zombie not reported: %q", log.String())
 	}
 }
 

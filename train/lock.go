@@ -76,7 +76,10 @@ func parseLock(s string) (pid int, host string, ok bool) {
 	return pid, f[1], err == nil && pid > 0
 }
 
-// alive reports whether process pid exists (on this host).
+// alive reports whether process pid exists (on this host) and has not
+// ended: a zombie — a process that has exited but that its parent has not
+// reaped yet, as happens to the ranks of a killed MPI job whose launcher
+// is gone — holds no lock.
 func alive(pid int) bool {
 	if pid == os.Getpid() {
 		return true
@@ -86,5 +89,28 @@ func alive(pid int) bool {
 		return false
 	}
 	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	return !zombie(pid)
+}
+
+// zombie reports whether /proc says that process pid has exited (state Z
+// or X). Where /proc is missing it reports false.
+func zombie(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may
+	// itself hold spaces and parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	switch b[i+2] {
+	case 'Z', 'X':
+		return true
+	}
+	return false
 }
