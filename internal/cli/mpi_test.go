@@ -174,6 +174,11 @@ func TestMPIRankKilled(t *testing.T) {
 		t.Errorf("the job's message does not say a process was killed:\n%s", out.String())
 	}
 
+	// The surviving rank may still be saving its SIGTERM checkpoint after
+	// mpirun has returned: wait until it has released the run directory
+	// (or ended without doing so, which leaves a stale lock).
+	waitLockReleased(t, dir, 60*time.Second)
+
 	// Resume from the last checkpoint, now for a short remainder.
 	ck, err := train.ReadConfig(filepath.Join(dir, train.LatestName))
 	if err != nil {
@@ -242,4 +247,32 @@ func rankPID(t *testing.T, bin string, rank int) int {
 	}
 	t.Fatalf("no process of rank %d", rank)
 	return 0
+}
+
+// waitLockReleased waits until the lock file of run directory dir is gone
+// or names a process that has ended (no longer in /proc, or a zombie).
+func waitLockReleased(t *testing.T, dir string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, train.LockName))
+		if err != nil {
+			return
+		}
+		var pid int
+		if _, err := fmt.Sscan(string(b), &pid); err != nil {
+			return
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X') {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still holds %s after %v", pid, dir, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
