@@ -383,8 +383,12 @@ func (b *builder) cifarResNet(depth int) (nn.Layer, error) {
 	return seq, nil
 }
 
+// imagenetBlocks gives the blocks per group of the ImageNet ResNets (v1
+// and v2 alike) by depth.
+var imagenetBlocks = map[int][]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}, 152: {3, 8, 36, 3}}
+
 func (b *builder) imagenetResNet(depth int) (nn.Layer, error) {
-	blocks := map[int][]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}, 152: {3, 8, 36, 3}}[depth]
+	blocks := imagenetBlocks[depth]
 	bottle := depth >= 50
 	w0 := b.width(64)
 	seq := nn.NewSequential("")
@@ -501,7 +505,7 @@ func (b *builder) cifarResNetV2(depth int) (nn.Layer, error) {
 // pool, four groups of v2 blocks, the final BN-ReLU and the classifier.
 // Stem "small" replaces the convolution and pool by a 3×3/1 convolution.
 func (b *builder) imagenetResNetV2(depth int) (nn.Layer, error) {
-	blocks := map[int][]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}, 152: {3, 8, 36, 3}}[depth]
+	blocks := imagenetBlocks[depth]
 	bottle := depth >= 50
 	w0 := b.width(64)
 	seq := nn.NewSequential("")
