@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/asymlab/asym/experiments"
+	"github.com/asymlab/asym/train"
 )
 
 // repoRoot is the repository root, relative to this package.
@@ -48,6 +50,11 @@ func checkExample(t *testing.T, where, line string) {
 	}
 	if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
 		t.Errorf("%s: %q: %v", where, line, err)
+	}
+	if cmd.Name() == "train" && cmd.Parent() == root {
+		if err := validateTrain(rest); err != nil {
+			t.Errorf("%s: %q: %v", where, line, err)
+		}
 	}
 	for i, w := range words {
 		if strings.HasPrefix(w, "-") {
@@ -130,4 +137,44 @@ func TestRunDirFlag(t *testing.T) {
 			t.Errorf("%s has no --run-dir", c.Name())
 		}
 	}
+}
+
+// validateTrain builds the config an `asym train` command line would train
+// with — the defaults, its --config file, its flags — and validates it, as
+// the command does before it trains (a --resume takes the run's config and
+// is left out).
+func validateTrain(args []string) error {
+	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
+	flags := addConfigFlags(fs, train.Default())
+	cfgPath := fs.String("config", "", "")
+	resume := fs.Bool("resume", false, "")
+	fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil || *resume {
+		return err
+	}
+	if r := fs.Lookup("rule"); r.Changed && !isLower(r.Value.String()) {
+		return nil // a placeholder (--rule X, --rule $r): nothing to build
+	}
+	cfg := train.Default()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = train.LoadFile(filepath.Join(repoRoot, *cfgPath), cfg); err != nil {
+			return err
+		}
+	}
+	if err := flags.apply(&cfg); err != nil {
+		return err
+	}
+	return cfg.Validate()
+}
+
+// isLower reports whether s is a non-empty word of lower-case letters, as
+// every rule name is (placeholders are upper case or shell variables).
+func isLower(s string) bool {
+	for _, r := range s {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return s != ""
 }
