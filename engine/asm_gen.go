@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 )
@@ -700,8 +701,483 @@ func main() {
 	elementwise()
 	copyRows()
 	strided()
+	transformer()
 	if err := os.WriteFile("kernels_amd64.s", b.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// The kernels of the Transformer layers (see mathf.go): exp, erfc and
+// GELU polynomials, softmax rows, layer normalisation and bias sums. They
+// take any n ≥ 0: the last partial vector runs under mask K1 (zeroing
+// loads, masked stores), so every element goes through the same
+// instructions whatever its position.
+
+// mathConst lists the constants of mathc<>, in the order of mathf.go.
+var mathConst = []struct {
+	name string
+	v    float64
+}{
+	{"log2e", math.Log2E}, {"ln2hi", 0.693359375}, {"ln2lo", -2.12194440e-4},
+	{"e5", 1.9875691500e-4}, {"e4", 1.3981999507e-3}, {"e3", 8.3334519073e-3},
+	{"e2", 4.1665795894e-2}, {"e1", 1.6666665459e-1}, {"e0", 5.0000001201e-1},
+	{"one", 1}, {"explo", -110}, {"exphi", 88.7}, {"invsqrt2", 1 / math.Sqrt2},
+	{"half", 0.5}, {"two", 2}, {"invsqrt2pi", 1 / math.Sqrt(2*math.Pi)}, {"erfcmax", 12},
+	{"c0", -1.26551223}, {"c1", 1.00002368}, {"c2", 0.37409196}, {"c3", 0.09678418},
+	{"c4", -0.18628806}, {"c5", 0.27886807}, {"c6", -1.13520398}, {"c7", 1.48851587},
+	{"c8", -0.82215223}, {"c9", 0.17087277},
+}
+
+// mc returns the memory operand of constant name in mathc<>.
+func mc(name string) string {
+	for i, c := range mathConst {
+		if c.name == name {
+			return fmt.Sprintf("mathc<>+%d(SB)", 4*i)
+		}
+	}
+	panic("unknown constant " + name)
+}
+
+// mloop emits a loop over the n floats in CX, 16 at a time, and a last
+// partial vector under mask K1; body(k) emits the work on one vector at
+// offset 0 of the pointers (k is "" for a full vector, "K1" for the last),
+// and the pointers advance by 64 bytes. Clobbers AX.
+func mloop(name string, ptrs []string, body func(k string)) {
+	p("%s_loop:", name)
+	p("\tCMPQ CX, $16")
+	p("\tJB %s_tail", name)
+	body("")
+	for _, r := range ptrs {
+		p("\tADDQ $64, %s", r)
+	}
+	p("\tSUBQ $16, CX")
+	p("\tJMP %s_loop", name)
+	p("%s_tail:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s_done", name)
+	maskFrom("K1")
+	body("K1")
+	p("%s_done:", name)
+}
+
+// load emits a (masked, zeroing) load of 16 floats.
+func load(k, mem, dst string) {
+	if k == "" {
+		p("\tVMOVUPS %s, %s", mem, dst)
+	} else {
+		p("\tVMOVUPS.Z %s, %s, %s", mem, k, dst)
+	}
+}
+
+// store emits a (masked) store of 16 floats.
+func store(k, src, mem string) {
+	if k == "" {
+		p("\tVMOVUPS %s, %s", src, mem)
+	} else {
+		p("\tVMOVUPS %s, %s, %s", src, k, mem)
+	}
+}
+
+// masked returns the op with merge-masking under k ("op a, b, k, dst").
+func masked(k, op, a, b, dst string) {
+	if k == "" {
+		p("\t%s %s, %s, %s", op, a, b, dst)
+	} else {
+		p("\t%s %s, %s, %s, %s", op, a, b, k, dst)
+	}
+}
+
+// expRegs loads the registers expv needs: Z30 = explo, Z31 = exphi.
+func expRegs() {
+	p("\tVBROADCASTSS %s, Z30", mc("explo"))
+	p("\tVBROADCASTSS %s, Z31", mc("exphi"))
+}
+
+// expv emits x = e^x (Cephes' expf: x = n·ln2 + r, e^r by a degree-7
+// polynomial, scaled by 2^n with VSCALEFPS), using temporaries n and q.
+// The clamps keep a NaN (it is the second operand).
+func expv(x, n, q string) {
+	p("\tVMAXPS %s, Z30, %s", x, x)
+	p("\tVMINPS %s, Z31, %s", x, x)
+	p("\tVMULPS.BCST %s, %s, %s", mc("log2e"), x, n)
+	p("\tVRNDSCALEPS $0, %s, %s", n, n)
+	p("\tVFNMADD231PS.BCST %s, %s, %s", mc("ln2hi"), n, x)
+	p("\tVFNMADD231PS.BCST %s, %s, %s", mc("ln2lo"), n, x)
+	p("\tVBROADCASTSS %s, %s", mc("e5"), q)
+	for _, c := range []string{"e4", "e3", "e2", "e1", "e0"} {
+		p("\tVFMADD213PS.BCST %s, %s, %s", mc(c), x, q)
+	}
+	// 1 + x + x²·q = 1 + x·(1 + x·q), then scaled by 2^n.
+	p("\tVFMADD213PS.BCST %s, %s, %s", mc("one"), x, q)
+	p("\tVFMADD213PS.BCST %s, %s, %s", mc("one"), x, q)
+	p("\tVSCALEFPS %s, %s, %s", n, q, x)
+}
+
+// phiv emits phi = Φ(x), the standard normal distribution function, via
+// erfc(|x|/√2) (see erfcf), using temporaries a, t, u, n, q. Needs Z26 = 0,
+// Z27 = 2, Z28 = 1/2, Z29 = 1, Z25 = erfcmax and the expv registers.
+func phiv(x, phi, a, t, u, n, q string) {
+	p("\tVMULPS.BCST %s, %s, %s", mc("invsqrt2"), x, a)
+	p("\tVPANDD.BCST absmask<>(SB), %s, %s", a, a)
+	p("\tVMINPS %s, Z25, %s", a, a)
+	// t = 1/(1 + a/2): a 14-bit reciprocal and one Newton step.
+	p("\tVMOVAPS Z29, %s", u)
+	p("\tVFMADD231PS Z28, %s, %s", a, u)
+	p("\tVRCP14PS %s, %s", u, t)
+	p("\tVFNMADD213PS Z27, %s, %s", t, u) // u = 2 − t·u
+	p("\tVMULPS %s, %s, %s", u, t, t)
+	// u = P(t) − a², then erfc(a) = t·e^u.
+	p("\tVBROADCASTSS %s, %s", mc("c9"), u)
+	for i := 8; i >= 0; i-- {
+		p("\tVFMADD213PS.BCST %s, %s, %s", mc(fmt.Sprintf("c%d", i)), t, u)
+	}
+	p("\tVFNMADD231PS %s, %s, %s", a, a, u)
+	expv(u, n, q)
+	p("\tVMULPS %s, %s, %s", t, u, u) // erfc(a)
+	p("\tVMULPS Z28, %s, %s", u, u)   // h = erfc(a)/2 = Φ(−|x|)
+	p("\tVSUBPS %s, Z29, %s", u, phi) // 1 − h
+	p("\tVPCMPGTD %s, Z26, K2", x)    // x < 0 (sign bit set)
+	p("\tVMOVAPS %s, K2, %s", u, phi)
+}
+
+// geluRegs loads the constants of phiv and expv.
+func geluRegs() {
+	expRegs()
+	p("\tVPXORD Z26, Z26, Z26")
+	p("\tVBROADCASTSS %s, Z27", mc("two"))
+	p("\tVBROADCASTSS %s, Z28", mc("half"))
+	p("\tVBROADCASTSS %s, Z29", mc("one"))
+	p("\tVBROADCASTSS %s, Z25", mc("erfcmax"))
+}
+
+// hred16 reduces the 16 floats of Z0 with op (VMAXPS, VADDPS) into X0's low lane
+// (temporaries Y1, X1), in a fixed order.
+func hred16(op string) {
+	p("\tVEXTRACTF64X4 $1, Z0, Y1")
+	p("\t%s Y1, Y0, Y0", op)
+	p("\tVEXTRACTF128 $1, Y0, X1")
+	p("\t%s X1, X0, X0", op)
+	p("\tVPERMILPS $0x4e, X0, X1")
+	p("\t%s X1, X0, X0", op)
+	p("\tVPERMILPS $0xb1, X0, X1")
+	p("\t%s X1, X0, X0", op)
+}
+
+func transformer() {
+	for _, c := range mathConst {
+		p("DATA mathc<>+%d(SB)/4, $0x%08x // %s", 4*indexOf(c.name), math.Float32bits(float32(c.v)), c.name)
+	}
+	p("GLOBL mathc<>(SB), RODATA|NOPTR, $%d", 4*len(mathConst))
+	p("")
+	p("DATA absmask<>+0(SB)/4, $0x7fffffff")
+	p("GLOBL absmask<>(SB), RODATA|NOPTR, $4")
+	p("")
+
+	p("// func geluAVX512(y, x *float32, n int)")
+	p("TEXT ·geluAVX512(SB), NOSPLIT, $0-24")
+	p("\tMOVQ y+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	geluRegs()
+	mloop("gelu", []string{"DI", "SI"}, func(k string) {
+		load(k, "(SI)", "Z0")
+		phiv("Z0", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6")
+		p("\tVMULPS Z1, Z0, Z0")
+		store(k, "Z0", "(DI)")
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// dx = dy·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π).
+	p("// func geluGradAVX512(dx, dy, x *float32, n int)")
+	p("TEXT ·geluGradAVX512(SB), NOSPLIT, $0-32")
+	p("\tMOVQ dx+0(FP), DI")
+	p("\tMOVQ dy+8(FP), BX")
+	p("\tMOVQ x+16(FP), SI")
+	p("\tMOVQ n+24(FP), CX")
+	geluRegs()
+	mloop("gelugrad", []string{"DI", "BX", "SI"}, func(k string) {
+		load(k, "(SI)", "Z0")
+		phiv("Z0", "Z1", "Z2", "Z3", "Z4", "Z5", "Z6")
+		// Z2 still holds a = min(|x|/√2, erfcmax): e^(−a²) = e^(−x²/2).
+		p("\tVMULPS Z2, Z2, Z2")
+		p("\tVSUBPS Z2, Z26, Z2")
+		expv("Z2", "Z5", "Z6")
+		p("\tVMULPS.BCST %s, Z2, Z2", mc("invsqrt2pi"))
+		p("\tVFMADD231PS Z2, Z0, Z1")
+		load(k, "(BX)", "Z3")
+		p("\tVMULPS Z3, Z1, Z1")
+		store(k, "Z1", "(DI)")
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	p("// func maxAVX512(x *float32, n int) float32")
+	p("TEXT ·maxAVX512(SB), NOSPLIT, $0-20")
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ n+8(FP), CX")
+	p("\tMOVL $0xff800000, AX")
+	p("\tVPBROADCASTD AX, Z0")
+	mloop("max", []string{"SI"}, func(k string) {
+		load(k, "(SI)", "Z1")
+		masked(k, "VMAXPS", "Z1", "Z0", "Z0")
+	})
+	hred16("VMAXPS")
+	p("\tVMOVSS X0, ret+16(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// y = e^(x − shift), returning Σy (lane sums reduced in a fixed order).
+	p("// func expShiftAVX512(y, x *float32, n int, shift float32) float32")
+	p("TEXT ·expShiftAVX512(SB), NOSPLIT, $0-36")
+	p("\tMOVQ y+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tVBROADCASTSS shift+24(FP), Z29")
+	expRegs()
+	p("\tVPXORD Z0, Z0, Z0")
+	mloop("expshift", []string{"DI", "SI"}, func(k string) {
+		load(k, "(SI)", "Z1")
+		p("\tVSUBPS Z29, Z1, Z1")
+		expv("Z1", "Z2", "Z3")
+		store(k, "Z1", "(DI)")
+		masked(k, "VADDPS", "Z1", "Z0", "Z0")
+	})
+	hred16("VADDPS")
+	p("\tVMOVSS X0, ret+32(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	p("// func scaleAVX512(y, x *float32, n int, a float32)")
+	p("TEXT ·scaleAVX512(SB), NOSPLIT, $0-28")
+	p("\tMOVQ y+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tVBROADCASTSS a+24(FP), Z29")
+	mloop("scale", []string{"DI", "SI"}, func(k string) {
+		load(k, "(SI)", "Z1")
+		p("\tVMULPS Z29, Z1, Z1")
+		store(k, "Z1", "(DI)")
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	p("// func dotAVX512(a, b *float32, n int) float32")
+	p("TEXT ·dotAVX512(SB), NOSPLIT, $0-28")
+	p("\tMOVQ a+0(FP), SI")
+	p("\tMOVQ b+8(FP), BX")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tVPXORD Z0, Z0, Z0")
+	mloop("dot", []string{"SI", "BX"}, func(k string) {
+		load(k, "(SI)", "Z1")
+		load(k, "(BX)", "Z2")
+		p("\tVFMADD231PS Z2, Z1, Z0")
+	})
+	hred16("VADDPS")
+	p("\tVMOVSS X0, ret+24(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// dx = y·(dy − s): the softmax input gradient.
+	p("// func mulSubAVX512(dx, y, dy *float32, n int, s float32)")
+	p("TEXT ·mulSubAVX512(SB), NOSPLIT, $0-36")
+	p("\tMOVQ dx+0(FP), DI")
+	p("\tMOVQ y+8(FP), SI")
+	p("\tMOVQ dy+16(FP), BX")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tVBROADCASTSS s+32(FP), Z29")
+	mloop("mulsub", []string{"DI", "SI", "BX"}, func(k string) {
+		load(k, "(BX)", "Z1")
+		p("\tVSUBPS Z29, Z1, Z1")
+		p("\tVMULPS (SI), Z1, Z1")
+		store(k, "Z1", "(DI)")
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// y = ((x − mu)·is)·γ + β: layer normalisation of one row.
+	p("// func normAffineAVX512(y, x, gam, b *float32, n int, mu, is float32)")
+	p("TEXT ·normAffineAVX512(SB), NOSPLIT, $0-48")
+	p("\tMOVQ y+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ gam+16(FP), BX")
+	p("\tMOVQ b+24(FP), DX")
+	p("\tMOVQ n+32(FP), CX")
+	p("\tVBROADCASTSS mu+40(FP), Z28")
+	p("\tVBROADCASTSS is+44(FP), Z29")
+	mloop("normaffine", []string{"DI", "SI", "BX", "DX"}, func(k string) {
+		load(k, "(SI)", "Z1")
+		load(k, "(BX)", "Z2")
+		load(k, "(DX)", "Z3")
+		p("\tVSUBPS Z28, Z1, Z1")
+		p("\tVMULPS Z29, Z1, Z1")
+		p("\tVFMADD213PS Z3, Z2, Z1")
+		store(k, "Z1", "(DI)")
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// Σγ·dy and Σγ·dy·x̂ (x̂ = (x − mu)·is) of one row.
+	p("// func lnDotsAVX512(x, dy, gam *float32, n int, mu, is float32) (sg, sgx float32)")
+	p("TEXT ·lnDotsAVX512(SB), NOSPLIT, $0-48")
+	p("\tMOVQ x+0(FP), SI")
+	p("\tMOVQ dy+8(FP), BX")
+	p("\tMOVQ gam+16(FP), DX")
+	p("\tMOVQ n+24(FP), CX")
+	p("\tVBROADCASTSS mu+32(FP), Z28")
+	p("\tVBROADCASTSS is+36(FP), Z29")
+	p("\tVPXORD Z0, Z0, Z0")
+	p("\tVPXORD Z10, Z10, Z10")
+	mloop("lndots", []string{"SI", "BX", "DX"}, func(k string) {
+		load(k, "(SI)", "Z1")
+		load(k, "(BX)", "Z2")
+		load(k, "(DX)", "Z3")
+		p("\tVSUBPS Z28, Z1, Z1")
+		p("\tVMULPS Z29, Z1, Z1")
+		p("\tVMULPS Z3, Z2, Z2")
+		p("\tVADDPS Z2, Z0, Z0")
+		p("\tVFMADD231PS Z2, Z1, Z10")
+	})
+	hred16("VADDPS")
+	p("\tVMOVSS X0, sg+40(FP)")
+	p("\tVMOVAPS Z10, Z0")
+	hred16("VADDPS")
+	p("\tVMOVSS X0, sgx+44(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// dx = is·(γ·dy − sg − x̂·sgx) of one row (sg, sgx the means).
+	p("// func lnGradAVX512(dx, x, dy, gam *float32, n int, mu, is, sg, sgx float32)")
+	p("TEXT ·lnGradAVX512(SB), NOSPLIT, $0-56")
+	p("\tMOVQ dx+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ dy+16(FP), BX")
+	p("\tMOVQ gam+24(FP), DX")
+	p("\tMOVQ n+32(FP), CX")
+	p("\tVBROADCASTSS mu+40(FP), Z26")
+	p("\tVBROADCASTSS is+44(FP), Z27")
+	p("\tVBROADCASTSS sg+48(FP), Z28")
+	p("\tVBROADCASTSS sgx+52(FP), Z29")
+	mloop("lngrad", []string{"DI", "SI", "BX", "DX"}, func(k string) {
+		load(k, "(SI)", "Z1")
+		load(k, "(BX)", "Z2")
+		load(k, "(DX)", "Z3")
+		p("\tVSUBPS Z26, Z1, Z1")
+		p("\tVMULPS Z27, Z1, Z1")
+		p("\tVMULPS Z3, Z2, Z2")
+		p("\tVSUBPS Z28, Z2, Z2")
+		p("\tVFNMADD231PS Z29, Z1, Z2")
+		p("\tVMULPS Z27, Z2, Z2")
+		store(k, "Z2", "(DI)")
+	})
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// acc += x in float64 (8 lanes per half vector; the tail's halves take
+	// the low and high bytes of K1).
+	f64acc := func(k string, src, acc string) {
+		for h := 0; h < 2; h++ {
+			lo := fmt.Sprintf("Y%d", 20+h)
+			p("\tVEXTRACTF64X4 $%d, %s, %s", h, src, lo)
+			p("\tVCVTPS2PD %s, Z%d", lo, 20+h)
+			kk := k
+			if k != "" && h == 1 {
+				p("\tKSHIFTRW $8, K1, K3")
+				kk = "K3"
+			}
+			load64 := fmt.Sprintf("%d(%s)", 64*h, acc)
+			if kk == "" {
+				p("\tVADDPD %s, Z%d, Z%d", load64, 20+h, 20+h)
+				p("\tVMOVUPD Z%d, %s", 20+h, load64)
+			} else {
+				p("\tVMOVUPD.Z %s, %s, Z22", load64, kk)
+				p("\tVADDPD Z22, Z%d, Z%d", 20+h, 20+h)
+				p("\tVMOVUPD Z%d, %s, %s", 20+h, kk, load64)
+			}
+		}
+	}
+	p("// func accF64AVX512(acc *float64, x *float32, n int)")
+	p("TEXT ·accF64AVX512(SB), NOSPLIT, $0-24")
+	p("\tMOVQ acc+0(FP), DI")
+	p("\tMOVQ x+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("accf64_loop:")
+	p("\tCMPQ CX, $16")
+	p("\tJB accf64_tail")
+	p("\tVMOVUPS (SI), Z1")
+	f64acc("", "Z1", "DI")
+	p("\tADDQ $128, DI")
+	p("\tADDQ $64, SI")
+	p("\tSUBQ $16, CX")
+	p("\tJMP accf64_loop")
+	p("accf64_tail:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ accf64_done")
+	maskFrom("K1")
+	p("\tVMOVUPS.Z (SI), K1, Z1")
+	f64acc("K1", "Z1", "DI")
+	p("accf64_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+
+	// accg += dy·x̂ and accb += dy in float64: the parameter gradients of
+	// layer normalisation, one row at a time.
+	p("// func lnAccAVX512(accg, accb *float64, x, dy *float32, n int, mu, is float32)")
+	p("TEXT ·lnAccAVX512(SB), NOSPLIT, $0-48")
+	p("\tMOVQ accg+0(FP), DI")
+	p("\tMOVQ accb+8(FP), DX")
+	p("\tMOVQ x+16(FP), SI")
+	p("\tMOVQ dy+24(FP), BX")
+	p("\tMOVQ n+32(FP), CX")
+	p("\tVBROADCASTSS mu+40(FP), Z28")
+	p("\tVBROADCASTSS is+44(FP), Z29")
+	body := func(k string) {
+		load(k, "(SI)", "Z1")
+		load(k, "(BX)", "Z2")
+		p("\tVSUBPS Z28, Z1, Z1")
+		p("\tVMULPS Z29, Z1, Z1")
+		p("\tVMULPS Z2, Z1, Z1")
+		f64acc(k, "Z1", "DI")
+		f64acc(k, "Z2", "DX")
+	}
+	p("lnacc_loop:")
+	p("\tCMPQ CX, $16")
+	p("\tJB lnacc_tail")
+	body("")
+	p("\tADDQ $128, DI")
+	p("\tADDQ $128, DX")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, BX")
+	p("\tSUBQ $16, CX")
+	p("\tJMP lnacc_loop")
+	p("lnacc_tail:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ lnacc_done")
+	maskFrom("K1")
+	body("K1")
+	p("lnacc_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+func indexOf(name string) int {
+	for i, c := range mathConst {
+		if c.name == name {
+			return i
+		}
+	}
+	panic(name)
 }

@@ -18,6 +18,7 @@ type CPU struct {
 	phase   []phaseTaps // taps of each phase of a strided input gradient
 	plan    extPlan     // layout of the direct convolution in progress
 	lnAcc   []float64   // LayerNorm parameter-gradient sums
+	biasAcc []float64   // dense bias-gradient sums
 }
 
 // workerScratch is the reusable memory of one worker.

@@ -97,6 +97,13 @@ func (c *CPU) AddBias(y *tensor.Tensor, b []float32) {
 	C := len(b)
 	N, S := bnDims("AddBias", y, C)
 	c.parallel(N, max(1, minElemWork/max(C*S, 1)), func(_, lo, hi int) {
+		if S == 1 { // dense rows (N, C): one vector add per row
+			for n := lo; n < hi; n++ {
+				row := y.Data[n*C : (n+1)*C]
+				addSlice(row, row, b)
+			}
+			return
+		}
 		for n := lo; n < hi; n++ {
 			for ch, bv := range b {
 				row := y.Data[(n*C+ch)*S : (n*C+ch+1)*S]
@@ -112,6 +119,10 @@ func (c *CPU) AddBias(y *tensor.Tensor, b []float32) {
 func (c *CPU) BiasGrad(db []float32, dy *tensor.Tensor, beta float32) {
 	C := len(db)
 	N, S := bnDims("BiasGrad", dy, C)
+	if S == 1 { // dense rows (N, C): float64 column sums, row by row
+		c.denseBiasGrad(db, dy.Data, N, beta)
+		return
+	}
 	c.parallel(C, max(1, minElemWork/max(N*S, 1)), func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var s float64
@@ -127,6 +138,30 @@ func (c *CPU) BiasGrad(db []float32, dy *tensor.Tensor, beta float32) {
 			}
 		}
 	})
+}
+
+// denseBiasGrad is BiasGrad of N rows of len(db) values: the columns are
+// split over workers, and each sums its columns in float64 in row order
+// (the order of the general case, so the result is the same).
+func (c *CPU) denseBiasGrad(db, dy []float32, N int, beta float32) {
+	C := len(db)
+	if cap(c.biasAcc) < C {
+		c.biasAcc = make([]float64, C)
+	}
+	acc := c.biasAcc[:C]
+	clear(acc)
+	c.parallel(C, max(1, minElemWork/max(N, 1)), func(_, lo, hi int) {
+		for n := 0; n < N; n++ {
+			accF64Slice(acc[lo:hi], dy[n*C+lo:n*C+hi])
+		}
+	})
+	for ch, s := range acc {
+		if beta == 0 {
+			db[ch] = float32(s)
+		} else {
+			db[ch] = beta*db[ch] + float32(s)
+		}
+	}
 }
 
 // SoftmaxCrossEntropy returns the mean loss of softmax(logits) against

@@ -95,8 +95,10 @@ func TestElementwise(t *testing.T) {
 // TestBias checks AddBias and BiasGrad on (N, C) and (N, C, H, W) shapes.
 // AddBias rounds once; BiasGrad sums in float64 and rounds once, plus once
 // more for the beta term.
-func TestBias(t *testing.T) {
-	for _, shape := range [][]int{{5, 3}, {4, 3, 2, 5}, {64, 8, 9, 9}} {
+func TestBias(t *testing.T) { forEachKernelSet(t, testBias) }
+
+func testBias(t *testing.T) {
+	for _, shape := range [][]int{{5, 3}, {300, 37}, {4, 3, 2, 5}, {64, 8, 9, 9}} {
 		n, c := shape[0], shape[1]
 		s := tensor.Numel(shape) / (n * c)
 		rng := newRand(uint64(tensor.Numel(shape)))

@@ -61,6 +61,42 @@ func interleaveRows2AVX512(dst *float32, dld int, a, b *float32, sld, rows, n in
 //go:noescape
 func gatherRows2AVX512(dst *float32, dld int, src *float32, sld int, rows, n, zpre, zpost int)
 
+//go:noescape
+func geluAVX512(y, x *float32, n int)
+
+//go:noescape
+func geluGradAVX512(dx, dy, x *float32, n int)
+
+//go:noescape
+func maxAVX512(x *float32, n int) float32
+
+//go:noescape
+func expShiftAVX512(y, x *float32, n int, shift float32) float32
+
+//go:noescape
+func scaleAVX512(y, x *float32, n int, a float32)
+
+//go:noescape
+func dotAVX512(a, b *float32, n int) float32
+
+//go:noescape
+func mulSubAVX512(dx, y, dy *float32, n int, s float32)
+
+//go:noescape
+func normAffineAVX512(y, x, gam, b *float32, n int, mu, is float32)
+
+//go:noescape
+func lnDotsAVX512(x, dy, gam *float32, n int, mu, is float32) (sg, sgx float32)
+
+//go:noescape
+func lnGradAVX512(dx, x, dy, gam *float32, n int, mu, is, sg, sgx float32)
+
+//go:noescape
+func accF64AVX512(acc *float64, x *float32, n int)
+
+//go:noescape
+func lnAccAVX512(accg, accb *float64, x, dy *float32, n int, mu, is float32)
+
 // hasAVX512 reports whether the CPU and the OS support AVX-512F.
 func hasAVX512() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -165,6 +201,26 @@ func nativeSIMD() simdKernels {
 		},
 		copyRows: func(dst []float32, dld int, src []float32, sld, rows, width, zpre, zpost int) {
 			copyRowsAVX512(&dst[0], dld, &src[0], sld, rows, width, zpre, zpost)
+		},
+		gelu:     func(y, x []float32) { geluAVX512(&y[0], &x[0], len(x)) },
+		geluGrad: func(dx, dy, x []float32) { geluGradAVX512(&dx[0], &dy[0], &x[0], len(x)) },
+		max:      func(x []float32) float32 { return maxAVX512(&x[0], len(x)) },
+		expShift: func(y, x []float32, shift float32) float32 { return expShiftAVX512(&y[0], &x[0], len(x), shift) },
+		scale:    func(y, x []float32, a float32) { scaleAVX512(&y[0], &x[0], len(x), a) },
+		dot:      func(a, b []float32) float32 { return dotAVX512(&a[0], &b[0], len(a)) },
+		mulSub:   func(dx, y, dy []float32, s float32) { mulSubAVX512(&dx[0], &y[0], &dy[0], len(y), s) },
+		normAffine: func(y, x, g, b []float32, mu, is float32) {
+			normAffineAVX512(&y[0], &x[0], &g[0], &b[0], len(x), mu, is)
+		},
+		lnDots: func(x, dy, g []float32, mu, is float32) (float32, float32) {
+			return lnDotsAVX512(&x[0], &dy[0], &g[0], len(x), mu, is)
+		},
+		lnGrad: func(dx, x, dy, g []float32, mu, is, sg, sgx float32) {
+			lnGradAVX512(&dx[0], &x[0], &dy[0], &g[0], len(x), mu, is, sg, sgx)
+		},
+		accF64: func(acc []float64, x []float32) { accF64AVX512(&acc[0], &x[0], len(x)) },
+		lnAcc: func(accg, accb []float64, x, dy []float32, mu, is float32) {
+			lnAccAVX512(&accg[0], &accb[0], &x[0], &dy[0], len(x), mu, is)
 		},
 	}
 }

@@ -21,6 +21,20 @@ type simdKernels struct {
 	copyRows          func(dst []float32, dld int, src []float32, sld, rows, width, zpre, zpost int) // see copyRows
 	gatherRows2       func(dst []float32, dld int, src []float32, sld, rows, n, zpre, zpost int)     // see gatherRows2
 	interleaveRows2   func(dst []float32, dld int, a, b []float32, sld, rows, n int)                 // see interleaveRows2
+
+	// Row kernels of the Transformer layers (mathf.go): any length ≥ 1.
+	gelu       func(y, x []float32)
+	geluGrad   func(dx, dy, x []float32)
+	max        func(x []float32) float32
+	expShift   func(y, x []float32, shift float32) float32
+	scale      func(y, x []float32, a float32)
+	dot        func(a, b []float32) float32
+	mulSub     func(dx, y, dy []float32, s float32)
+	normAffine func(y, x, g, b []float32, mu, is float32)
+	lnDots     func(x, dy, g []float32, mu, is float32) (sg, sgx float32)
+	lnGrad     func(dx, x, dy, g []float32, mu, is, sg, sgx float32)
+	accF64     func(acc []float64, x []float32)
+	lnAcc      func(accg, accb []float64, x, dy []float32, mu, is float32)
 }
 
 // vec holds the kernels in use: AVX-512 ones where the CPU has them.

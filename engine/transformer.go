@@ -48,7 +48,9 @@ func (c *CPU) BatchedMatMul(transA, transB bool, batch, m, n, k int, alpha float
 
 // Softmax computes y = softmax(x) over the last dimension of x (…, T, S).
 // With causal set (which needs T = S), element (t, s) with s > t is
-// masked: it gets probability exactly 0, as with a −∞ score.
+// masked: it gets probability exactly 0, as with a −∞ score. The
+// exponentials are single precision (expf) and each row's sum is reduced
+// in a fixed order.
 func (c *CPU) Softmax(y, x *tensor.Tensor, causal bool) {
 	if x.Rank() < 2 {
 		panic(fmt.Sprintf("engine: Softmax: input %v", x.Shape))
@@ -65,22 +67,8 @@ func (c *CPU) Softmax(y, x *tensor.Tensor, causal bool) {
 			if causal {
 				n = r%T + 1
 			}
-			mx := xs[0]
-			for _, v := range xs[1:n] {
-				if v > mx {
-					mx = v
-				}
-			}
-			var sum float64
-			for j := 0; j < n; j++ {
-				e := math.Exp(float64(xs[j] - mx))
-				ys[j] = float32(e)
-				sum += e
-			}
-			inv := 1 / sum
-			for j := 0; j < n; j++ {
-				ys[j] = float32(float64(ys[j]) * inv)
-			}
+			sum := expShiftSlice(ys[:n], xs[:n], maxSlice(xs[:n]))
+			scaleSlice(ys[:n], ys[:n], 1/sum)
 			clear(ys[n:])
 		}
 	})
@@ -96,21 +84,15 @@ func (c *CPU) SoftmaxGrad(dx, dy, y *tensor.Tensor) {
 	c.rows(len(y.Data)/S, S, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			ys, ds, xs := y.Data[r*S:(r+1)*S], dy.Data[r*S:(r+1)*S], dx.Data[r*S:(r+1)*S]
-			var dot float64
-			for j, v := range ys {
-				dot += float64(v) * float64(ds[j])
-			}
-			for j, v := range ys {
-				xs[j] = float32(float64(v) * (float64(ds[j]) - dot))
-			}
+			mulSubSlice(xs, ys, ds, dotSlice(ys, ds))
 		}
 	})
 }
 
 // LayerNorm normalises every vector along the last dimension D of x:
 // y = γ⊙(x − μ)/√(σ² + eps) + β with the vector's mean μ and biased
-// variance σ², and writes μ and 1/√(σ² + eps) of every row into mean and
-// invStd (length len(x)/D).
+// variance σ² (sums in float64), and writes μ and 1/√(σ² + eps) of every
+// row into mean and invStd (length len(x)/D).
 func (c *CPU) LayerNorm(y, x *tensor.Tensor, gamma, beta, mean, invStd []float32, eps float32) {
 	D := x.Shape[x.Rank()-1]
 	R := len(x.Data) / D
@@ -120,35 +102,25 @@ func (c *CPU) LayerNorm(y, x *tensor.Tensor, gamma, beta, mean, invStd []float32
 	y.ResizeLike(x)
 	c.rows(R, D, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			xs, ys := x.Data[r*D:(r+1)*D], y.Data[r*D:(r+1)*D]
-			var s float64
-			for _, v := range xs {
-				s += float64(v)
-			}
+			xs := x.Data[r*D : (r+1)*D]
+			s, sq := sums(xs)
 			mu := s / float64(D)
-			var v2 float64
-			for _, v := range xs {
-				d := float64(v) - mu
-				v2 += d * d
-			}
-			is := 1 / math.Sqrt(v2/float64(D)+float64(eps))
-			mean[r], invStd[r] = float32(mu), float32(is)
-			for j, v := range xs {
-				ys[j] = float32((float64(v)-mu)*is)*gamma[j] + beta[j]
-			}
+			v := max(sq/float64(D)-mu*mu, 0)
+			mean[r], invStd[r] = float32(mu), float32(1/math.Sqrt(v+float64(eps)))
+			normAffineSlice(y.Data[r*D:(r+1)*D], xs, gamma, beta, mean[r], invStd[r])
 		}
 	})
 }
 
 // LayerNormGrad computes the gradients of [CPU.LayerNorm] from dy, x and
-// the saved statistics: dγ = Σ_rows dy⊙x̂ and dβ = Σ_rows dy (overwritten),
-// and dx = invStd·(g − mean(g) − x̂·mean(g⊙x̂)) with g = γ⊙dy, per row.
-// dx may be nil to skip it.
+// the saved statistics: dγ = Σ_rows dy⊙x̂ and dβ = Σ_rows dy (overwritten;
+// summed in float64 row by row, the columns split over workers), and
+// dx = invStd·(g − mean(g) − x̂·mean(g⊙x̂)) with g = γ⊙dy, per row. dx may
+// be nil to skip it.
 func (c *CPU) LayerNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *tensor.Tensor, gamma, mean, invStd []float32) {
 	tensor.MustSameShape("LayerNormGrad", dy, x)
 	D := x.Shape[x.Rank()-1]
 	R := len(x.Data) / D
-	// Parameter gradients: a fixed row order per column, columns split.
 	if cap(c.lnAcc) < 2*D {
 		c.lnAcc = make([]float64, 2*D)
 	}
@@ -156,12 +128,7 @@ func (c *CPU) LayerNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *t
 	clear(acc)
 	c.parallel(D, max(1, minRowWork/max(R, 1)), func(_, lo, hi int) {
 		for r := 0; r < R; r++ {
-			xs, ds := x.Data[r*D:(r+1)*D], dy.Data[r*D:(r+1)*D]
-			mu, is := float64(mean[r]), float64(invStd[r])
-			for j := lo; j < hi; j++ {
-				acc[j] += float64(ds[j]) * (float64(xs[j]) - mu) * is
-				acc[D+j] += float64(ds[j])
-			}
+			lnAccSlice(acc[lo:hi], acc[D+lo:D+hi], x.Data[r*D+lo:r*D+hi], dy.Data[r*D+lo:r*D+hi], mean[r], invStd[r])
 		}
 	})
 	for j := 0; j < D; j++ {
@@ -173,35 +140,19 @@ func (c *CPU) LayerNormGrad(dx *tensor.Tensor, dgamma, dbeta []float32, dy, x *t
 	dx.ResizeLike(x)
 	c.rows(R, D, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			xs, ds, out := x.Data[r*D:(r+1)*D], dy.Data[r*D:(r+1)*D], dx.Data[r*D:(r+1)*D]
-			mu, is := float64(mean[r]), float64(invStd[r])
-			var sg, sgx float64
-			for j, v := range xs {
-				g := float64(gamma[j]) * float64(ds[j])
-				sg += g
-				sgx += g * (float64(v) - mu) * is
-			}
-			sg /= float64(D)
-			sgx /= float64(D)
-			for j, v := range xs {
-				g := float64(gamma[j]) * float64(ds[j])
-				out[j] = float32(is * (g - sg - (float64(v)-mu)*is*sgx))
-			}
+			xs, ds := x.Data[r*D:(r+1)*D], dy.Data[r*D:(r+1)*D]
+			sg, sgx := lnDotsSlice(xs, ds, gamma, mean[r], invStd[r])
+			lnGradSlice(dx.Data[r*D:(r+1)*D], xs, ds, gamma, mean[r], invStd[r], sg/float32(D), sgx/float32(D))
 		}
 	})
 }
 
 // GELU computes y = x·Φ(x) with Φ the standard normal distribution
-// function (the exact, erf-based GELU of PyTorch's nn.GELU()).
+// function (the exact, erf-based GELU of PyTorch's nn.GELU()), in single
+// precision (see phif).
 func (c *CPU) GELU(y, x *tensor.Tensor) {
 	y.ResizeLike(x)
-	c.each(len(x.Data), func(lo, hi int) {
-		ys := y.Data[lo:hi]
-		for i, v := range x.Data[lo:hi] {
-			f := float64(v)
-			ys[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
-		}
-	})
+	c.each(len(x.Data), func(lo, hi int) { geluSlice(y.Data[lo:hi], x.Data[lo:hi]) })
 }
 
 // GELUGrad computes dx = dy·(Φ(x) + x·φ(x)), the input gradient of
@@ -209,15 +160,7 @@ func (c *CPU) GELU(y, x *tensor.Tensor) {
 func (c *CPU) GELUGrad(dx, dy, x *tensor.Tensor) {
 	tensor.MustSameShape("GELUGrad", dy, x)
 	dx.ResizeLike(x)
-	const invSqrt2Pi = 0.3989422804014327
-	c.each(len(x.Data), func(lo, hi int) {
-		ds, xs := dy.Data[lo:hi], x.Data[lo:hi]
-		for i, v := range xs {
-			f := float64(v)
-			d := 0.5*(1+math.Erf(f/math.Sqrt2)) + f*invSqrt2Pi*math.Exp(-0.5*f*f)
-			dx.Data[lo+i] = float32(float64(ds[i]) * d)
-		}
-	})
+	c.each(len(x.Data), func(lo, hi int) { geluGradSlice(dx.Data[lo:hi], dy.Data[lo:hi], x.Data[lo:hi]) })
 }
 
 // SwapAxes copies src, viewed as (a, b, c, d), into dst as (a, c, b, d)
