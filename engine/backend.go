@@ -179,9 +179,9 @@ type Backend interface {
 	Mul(dst, a, b *tensor.Tensor)
 
 	// BatchedMatMul computes c_i = alpha·op(a_i)·op(b_i) + beta·c_i for
-	// batch products of contiguous row-major matrices stored one after
-	// another (as MatMul for each i).
-	BatchedMatMul(transA, transB bool, batch, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)
+	// the N·H products of bt, each operand placed by its MatLayout (as
+	// MatMul for each i), exploiting bt.Tri.
+	BatchedMatMul(bt Batch, transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32)
 	// Softmax computes softmax over the last dimension of x (…, T, S); with
 	// causal (T = S) entries above the diagonal get probability 0.
 	Softmax(y, x *tensor.Tensor, causal bool)

@@ -23,27 +23,136 @@ func (c *CPU) rows(r, d int, fn func(lo, hi int)) {
 	c.parallel(r, max(1, minRowWork/max(d, 1)), func(_, lo, hi int) { fn(lo, hi) })
 }
 
-// BatchedMatMul computes c_i = alpha·op(a_i)·op(b_i) + beta·c_i for
-// i < batch, the matrices being stored one after another (a_i m×k or k×m,
-// b_i k×n or n×k, c_i m×n, all row-major and contiguous). The batch is
-// split over workers; each product runs on one.
-func (c *CPU) BatchedMatMul(transA, transB bool, batch, m, n, k int, alpha float32, a, b []float32, beta float32, cm []float32) {
-	if len(a) < batch*m*k || len(b) < batch*k*n || len(cm) < batch*m*n {
-		panic(fmt.Sprintf("engine: BatchedMatMul: %d×(%d×%d·%d×%d) with lengths %d, %d, %d", batch, m, k, k, n, len(a), len(b), len(cm)))
+// MatLayout places matrix i = n·H + h of a batch of N·H matrices
+// (n < N, h < H) in its slice: it starts at element n·Sample + h·Head and
+// its rows are LD elements apart. Attention's heads are read in place
+// this way: head h of sample n of a (N, T, D) projection starts at
+// n·T·D + h·D/H with rows D apart.
+type MatLayout struct{ Sample, Head, LD int }
+
+// Packed returns the layout of N·H matrices of rows×cols stored one after
+// another.
+func Packed(H, rows, cols int) MatLayout {
+	return MatLayout{Sample: H * rows * cols, Head: rows * cols, LD: cols}
+}
+
+// Tri is the triangular structure a batched product may exploit: causal
+// attention's score matrices are lower triangular. The products work by
+// blocks of triBlock rows, and skip the blocks that the structure makes
+// zero or not needed; every element they compute is the same as in the
+// full product (bit for bit with the pure-Go BLAS, which sums in the order
+// of k whatever the length; another BLAS may round a shorter sum
+// differently).
+type Tri uint8
+
+const (
+	// Full is a plain product.
+	Full Tri = iota
+	// LowerC computes only the lower triangle (column ≤ row) of the square
+	// c_i, block row by block row: elements above the diagonal are computed
+	// inside the diagonal blocks and set to 0 (times beta: beta·c) in the
+	// blocks wholly above it.
+	LowerC
+	// LowerA says op(a_i) (m×m) is lower triangular: its zeros above the
+	// diagonal blocks are not read.
+	LowerA
+	// UpperA says op(a_i) (m×m) is upper triangular: its zeros below the
+	// diagonal blocks are not read.
+	UpperA
+)
+
+// triBlock is the row block of the triangular products.
+const triBlock = 32
+
+// Batch describes the operands of a batched product: N·H matrices of each
+// of A, B and C, placed by their layouts, and the triangular structure.
+type Batch struct {
+	N, H    int
+	A, B, C MatLayout
+	Tri     Tri
+}
+
+// extent returns the number of elements the layout spans for N·H
+// matrices of rows×cols.
+func (l MatLayout) extent(N, H, rows, cols int) int {
+	if N == 0 || H == 0 || rows == 0 || cols == 0 {
+		return 0
 	}
-	lda, ldb := k, n
+	return (N-1)*l.Sample + (H-1)*l.Head + (rows-1)*l.LD + cols
+}
+
+// BatchedMatMul computes c_i = alpha·op(a_i)·op(b_i) + beta·c_i for the
+// N·H products of bt (a_i m×k or k×m, b_i k×n or n×k, c_i m×n, row-major
+// in their layouts). The products are split over workers; each runs on
+// one, so the result does not depend on the thread count.
+func (c *CPU) BatchedMatMul(bt Batch, transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, cm []float32) {
+	ar, ac, br, bc := m, k, k, n
 	if transA {
-		lda = m
+		ar, ac = k, m
 	}
 	if transB {
-		ldb = k
+		br, bc = n, k
+	}
+	if bt.N < 0 || bt.H < 0 || bt.A.LD < ac || bt.B.LD < bc || bt.C.LD < n ||
+		len(a) < bt.A.extent(bt.N, bt.H, ar, ac) || len(b) < bt.B.extent(bt.N, bt.H, br, bc) ||
+		len(cm) < bt.C.extent(bt.N, bt.H, m, n) || (bt.Tri == LowerC && m != n) || ((bt.Tri == LowerA || bt.Tri == UpperA) && m != k) {
+		panic(fmt.Sprintf("engine: BatchedMatMul: %d×%d×(%d×%d·%d×%d) tri %d, layouts %+v %+v %+v, lengths %d, %d, %d",
+			bt.N, bt.H, m, k, k, n, bt.Tri, bt.A, bt.B, bt.C, len(a), len(b), len(cm)))
 	}
 	per := max(1, minGemmWork/max(m*n*max(k, 1), 1))
-	c.parallel(batch, per, func(_, lo, hi int) {
+	c.parallel(bt.N*bt.H, per, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			gemm(transA, transB, m, n, k, alpha, a[i*m*k:(i+1)*m*k], lda, b[i*k*n:(i+1)*k*n], ldb, beta, cm[i*m*n:(i+1)*m*n], n)
+			ni, hh := i/bt.H, i%bt.H
+			ao := ni*bt.A.Sample + hh*bt.A.Head
+			bo := ni*bt.B.Sample + hh*bt.B.Head
+			co := ni*bt.C.Sample + hh*bt.C.Head
+			triGemm(bt.Tri, transA, transB, m, n, k, alpha, a[ao:], bt.A.LD, b[bo:], bt.B.LD, beta, cm[co:], bt.C.LD)
 		}
 	})
+}
+
+// triGemm runs one product of BatchedMatMul with its triangular structure.
+func triGemm(tri Tri, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if tri == Full || m <= triBlock {
+		gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	// aRows returns op(a) from row r (and column col), bRows op(b) from row r.
+	aAt := func(r, col int) []float32 {
+		if tA {
+			return a[col*lda+r:]
+		}
+		return a[r*lda+col:]
+	}
+	bRows := func(r int) []float32 {
+		if tB {
+			return b[r:]
+		}
+		return b[r*ldb:]
+	}
+	for r0 := 0; r0 < m; r0 += triBlock {
+		r1 := min(r0+triBlock, m)
+		rows := r1 - r0
+		cr := c[r0*ldc:]
+		switch tri {
+		case LowerC: // columns [0, r1) of rows [r0, r1)
+			gemm(tA, tB, rows, r1, k, alpha, aAt(r0, 0), lda, b, ldb, beta, cr, ldc)
+			for r := 0; r < rows; r++ {
+				rest := cr[r*ldc+r1 : r*ldc+n]
+				if beta == 0 {
+					clear(rest)
+				} else {
+					for j := range rest {
+						rest[j] *= beta
+					}
+				}
+			}
+		case LowerA: // op(a)[r0:r1, 0:r1]·op(b)[0:r1, :]
+			gemm(tA, tB, rows, n, r1, alpha, aAt(r0, 0), lda, b, ldb, beta, cr, ldc)
+		case UpperA: // op(a)[r0:r1, r0:k]·op(b)[r0:k, :]
+			gemm(tA, tB, rows, n, k-r0, alpha, aAt(r0, r0), lda, bRows(r0), ldb, beta, cr, ldc)
+		}
+	}
 }
 
 // Softmax computes y = softmax(x) over the last dimension of x (…, T, S).

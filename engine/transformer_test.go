@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
+	"github.com/asymlab/asym/blas"
 	"github.com/asymlab/asym/engine"
 	gc "github.com/asymlab/asym/internal/gradcheck"
 	"github.com/asymlab/asym/tensor"
@@ -48,7 +50,7 @@ func TestBatchedMatMul(t *testing.T) {
 				var outs []*tensor.Tensor
 				for _, th := range threadCounts {
 					c := nanTensor(tc.batch * tc.m * tc.n)
-					engine.NewCPU(th).BatchedMatMul(ta, tb, tc.batch, tc.m, tc.n, tc.k, 1, a, b, 0, c.Data)
+					engine.NewCPU(th).BatchedMatMul(packed(tc.batch, ta, tb, tc.m, tc.n, tc.k, engine.Full), ta, tb, tc.m, tc.n, tc.k, 1, a, b, 0, c.Data)
 					gc.Close(t, fmt.Sprintf("%+v ta %v tb %v", tc, ta, tb), c.Data, want, mag, gc.Gamma(tc.k), 0)
 					outs = append(outs, c)
 				}
@@ -57,8 +59,133 @@ func TestBatchedMatMul(t *testing.T) {
 		}
 	}
 	mustPanic(t, "engine: BatchedMatMul", func() {
-		engine.NewCPU(1).BatchedMatMul(false, false, 2, 2, 2, 2, 1, make([]float32, 7), make([]float32, 8), 0, make([]float32, 8))
+		engine.NewCPU(1).BatchedMatMul(packed(2, false, false, 2, 2, 2, engine.Full), false, false, 2, 2, 2, 1, make([]float32, 7), make([]float32, 8), 0, make([]float32, 8))
 	})
+	mustPanic(t, "engine: BatchedMatMul", func() { // LowerC needs square products
+		engine.NewCPU(1).BatchedMatMul(packed(1, false, false, 2, 3, 2, engine.LowerC), false, false, 2, 3, 2, 1, make([]float32, 4), make([]float32, 6), 0, make([]float32, 6))
+	})
+}
+
+// packed returns the Batch of batch contiguous products.
+func packed(batch int, ta, tb bool, m, n, k int, tri engine.Tri) engine.Batch {
+	ar, ac, br, bc := m, k, k, n
+	if ta {
+		ar, ac = k, m
+	}
+	if tb {
+		br, bc = n, k
+	}
+	return engine.Batch{N: batch, H: 1, A: engine.Packed(1, ar, ac), B: engine.Packed(1, br, bc), C: engine.Packed(1, m, n), Tri: tri}
+}
+
+// TestBatchedMatMulHeads checks products that read and write attention
+// heads in place ((N, T, D) tensors, head h in columns h·dh…) against the
+// same products on heads copied out into packed matrices, bit for bit.
+func TestBatchedMatMulHeads(t *testing.T) {
+	const N, H, T, dh = 3, 4, 9, 5
+	D := H * dh
+	rng := newRand(5)
+	q, k := gc.Uniform(rng, N*T*D, -1, 1), gc.Uniform(rng, N*T*D, -1, 1)
+	heads := func(x []float32) []float32 { // (N, T, H, dh) → (N, H, T, dh)
+		out := make([]float32, len(x))
+		for n := 0; n < N; n++ {
+			for tt := 0; tt < T; tt++ {
+				for h := 0; h < H; h++ {
+					copy(out[((n*H+h)*T+tt)*dh:][:dh], x[(n*T+tt)*D+h*dh:][:dh])
+				}
+			}
+		}
+		return out
+	}
+	inPlace := engine.MatLayout{Sample: T * D, Head: dh, LD: D}
+	for _, th := range threadCounts {
+		e := engine.NewCPU(th)
+		// scores Q Kᵀ per head, then P V back into (N, T, D)
+		s1, s2 := nanTensor(N*H*T*T), nanTensor(N*H*T*T)
+		e.BatchedMatMul(engine.Batch{N: N, H: H, A: inPlace, B: inPlace, C: engine.Packed(H, T, T)}, false, true, T, T, dh, 0.5, q, k, 0, s1.Data)
+		e.BatchedMatMul(packed(N*H, false, true, T, T, dh, engine.Full), false, true, T, T, dh, 0.5, heads(q), heads(k), 0, s2.Data)
+		same(t, "scores in place", []*tensor.Tensor{s1, s2})
+		o1, o2 := nanTensor(N*T*D), nanTensor(N*H*T*dh)
+		e.BatchedMatMul(engine.Batch{N: N, H: H, A: engine.Packed(H, T, T), B: inPlace, C: inPlace}, false, false, T, dh, T, 1, s1.Data, k, 0, o1.Data)
+		e.BatchedMatMul(packed(N*H, false, false, T, dh, T, engine.Full), false, false, T, dh, T, 1, s2.Data, heads(k), 0, o2.Data)
+		same(t, "outputs in place", []*tensor.Tensor{tensor.FromData(heads(o1.Data), len(o1.Data)), o2})
+	}
+}
+
+// TestBatchedMatMulTri checks the triangular products against full ones,
+// bit for bit with the pure-Go BLAS (within rounding with another, which
+// may order a shorter sum differently), with T spanning several row
+// blocks and a partial one: a
+// triangular operand carries NaN outside its diagonal blocks, where it is
+// structurally zero and must not be read, the full product reads zeros
+// there; LowerC must match
+// the full product on and below the diagonal, and elsewhere either match
+// it or hold beta times the old value.
+func TestBatchedMatMulTri(t *testing.T) {
+	const batch, T, n = 3, 75, 6
+	nan := float32(math.NaN())
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			rng := newRand(9)
+			for _, tri := range []engine.Tri{engine.LowerA, engine.UpperA} {
+				a := gc.Uniform(rng, batch*T*T, -1, 1)
+				b := gc.Uniform(rng, batch*T*n, -1, 1)
+				zeros, nans := append([]float32(nil), a...), append([]float32(nil), a...)
+				for p := 0; p < batch; p++ {
+					for i := 0; i < T; i++ { // element (i, j) of op(a)
+						for j := 0; j < T; j++ {
+							at := p*T*T + i*T + j
+							if ta {
+								at = p*T*T + j*T + i
+							}
+							blk := i / 32 * 32 // first row of i's block
+							if (tri == engine.LowerA && j > i) || (tri == engine.UpperA && j < i) {
+								zeros[at], nans[at] = 0, 0
+							}
+							if (tri == engine.LowerA && j >= blk+32) || (tri == engine.UpperA && j < blk) {
+								nans[at] = nan
+							}
+						}
+					}
+				}
+				for _, th := range threadCounts {
+					e := engine.NewCPU(th)
+					full, part := nanTensor(batch*T*n), nanTensor(batch*T*n)
+					e.BatchedMatMul(packed(batch, ta, tb, T, n, T, engine.Full), ta, tb, T, n, T, 1, zeros, b, 0, full.Data)
+					e.BatchedMatMul(packed(batch, ta, tb, T, n, T, tri), ta, tb, T, n, T, 1, nans, b, 0, part.Data)
+					what := fmt.Sprintf("tri %d ta %v tb %v", tri, ta, tb)
+					if blas.CurrentName() == "go" {
+						same(t, what, []*tensor.Tensor{full, part})
+					} else { // other BLAS may order a shorter sum differently
+						gc.Close(t, what, part.Data, gc.F64(full.Data), gc.Abs(gc.F64(full.Data)), gc.Gamma(2*T), 1e-6)
+					}
+				}
+			}
+			a := gc.Uniform(rng, batch*T*n, -1, 1)
+			b := gc.Uniform(rng, batch*T*n, -1, 1)
+			old := gc.Uniform(rng, batch*T*T, -1, 1)
+			for _, beta := range []float32{0, 0.5} {
+				for _, th := range threadCounts {
+					e := engine.NewCPU(th)
+					full := tensor.FromData(append([]float32(nil), old...), batch*T*T)
+					part := tensor.FromData(append([]float32(nil), old...), batch*T*T)
+					e.BatchedMatMul(packed(batch, ta, tb, T, T, n, engine.Full), ta, tb, T, T, n, 1, a, b, beta, full.Data)
+					e.BatchedMatMul(packed(batch, ta, tb, T, T, n, engine.LowerC), ta, tb, T, T, n, 1, a, b, beta, part.Data)
+					for i, v := range part.Data {
+						r, c := i/T%T, i%T
+						f := full.Data[i]
+						ok := math.Float32bits(v) == math.Float32bits(f)
+						if c > r && !ok {
+							ok = v == beta*old[i] && c >= (r/32+1)*32
+						}
+						if !ok {
+							t.Fatalf("LowerC ta %v tb %v beta %v: (%d, %d) = %v, full product %v, old %v", ta, tb, beta, r, c, v, f, old[i])
+						}
+					}
+				}
+			}
+		}
+	}
 }
 
 func TestSoftmax(t *testing.T) { forEachKernelSet(t, testSoftmax) }

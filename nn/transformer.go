@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/asymlab/asym/engine"
 	"github.com/asymlab/asym/tensor"
 )
 
@@ -124,16 +125,15 @@ func (l *GELU) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
 // rule applies to them unchanged); the products Q Kᵀ and A V have no
 // weights and are differentiated exactly.
 type SelfAttention struct {
-	name              string
-	D, Heads          int
-	Causal            bool
-	Q, K, V, Out      *Linear
-	qh, kh, vh, p, o  tensor.Tensor // (N, H, T, dh) and (N, H, T, T)
-	om                tensor.Tensor // (N, T, D)
-	s, dp, ds         tensor.Tensor
-	dqh, dkh, dvh, do tensor.Tensor
-	dq, dk, dv, dx    tensor.Tensor
-	n, t              int
+	name           string
+	D, Heads       int
+	Causal         bool
+	Q, K, V, Out   *Linear
+	q, k, v        *tensor.Tensor // the projections' outputs (N, T, D)
+	s, p, dp, ds   tensor.Tensor  // scores and probabilities (N·H, T, T)
+	om             tensor.Tensor  // the heads' outputs, merged (N, T, D)
+	dq, dk, dv, dx tensor.Tensor
+	n, t           int
 }
 
 // NewSelfAttention returns attention over width d with heads heads (d must
@@ -168,25 +168,39 @@ func (a *SelfAttention) OutShape(in []int) ([]int, error) {
 	return append([]int(nil), in...), nil
 }
 
+// batches returns the batched-product descriptions of attention over n
+// sequences of t tokens: heads read and written in place in the (N, T, D)
+// projections (head h is columns h·dh … of every token), scores packed
+// (N·H, T, T); with a causal mask the products skip the score blocks above
+// the diagonal (tri gives the structure of each product when causal).
+func (a *SelfAttention) batches(n, t int) (heads, scores engine.MatLayout, batch func(A, B, C engine.MatLayout, tri engine.Tri) engine.Batch) {
+	dh := a.D / a.Heads
+	heads = engine.MatLayout{Sample: t * a.D, Head: dh, LD: a.D}
+	scores = engine.Packed(a.Heads, t, t)
+	return heads, scores, func(A, B, C engine.MatLayout, tri engine.Tri) engine.Batch {
+		if !a.Causal {
+			tri = engine.Full
+		}
+		return engine.Batch{N: n, H: a.Heads, A: A, B: B, C: C, Tri: tri}
+	}
+}
+
 // Forward computes the attention output.
 func (a *SelfAttention) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	if _, err := a.OutShape(x.Shape); err != nil {
 		panic(err.Error())
 	}
-	n, t, h := x.Shape[0], x.Shape[1], a.Heads
-	dh := a.D / h
+	n, t := x.Shape[0], x.Shape[1]
+	dh := a.D / a.Heads
 	a.n, a.t = n, t
 	e := c.E
-	e.SwapAxes(&a.qh, a.Q.Forward(c, x), n, t, h, dh)
-	e.SwapAxes(&a.kh, a.K.Forward(c, x), n, t, h, dh)
-	e.SwapAxes(&a.vh, a.V.Forward(c, x), n, t, h, dh)
-	a.s.Resize(n*h, t, t)
-	e.BatchedMatMul(false, true, n*h, t, t, dh, float32(1/math.Sqrt(float64(dh))), a.qh.Data, a.kh.Data, 0, a.s.Data)
+	a.q, a.k, a.v = a.Q.Forward(c, x), a.K.Forward(c, x), a.V.Forward(c, x)
+	heads, scores, batch := a.batches(n, t)
+	a.s.Resize(n*a.Heads, t, t)
+	e.BatchedMatMul(batch(heads, heads, scores, engine.LowerC), false, true, t, t, dh, float32(1/math.Sqrt(float64(dh))), a.q.Data, a.k.Data, 0, a.s.Data)
 	e.Softmax(&a.p, &a.s, a.Causal)
-	a.o.Resize(n, h, t, dh)
-	e.BatchedMatMul(false, false, n*h, t, dh, t, 1, a.p.Data, a.vh.Data, 0, a.o.Data)
-	e.SwapAxes(&a.om, &a.o, n, h, t, dh)
 	a.om.Resize(n, t, a.D)
+	e.BatchedMatMul(batch(scores, heads, heads, engine.LowerA), false, false, t, dh, t, 1, a.p.Data, a.v.Data, 0, a.om.Data)
 	return a.Out.Forward(c, &a.om)
 }
 
@@ -194,28 +208,24 @@ func (a *SelfAttention) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 // and softmax, and the Q, K and V projections (each with its own B), and
 // returns the sum of their input gradients (if needDX).
 func (a *SelfAttention) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
-	n, t, h := a.n, a.t, a.Heads
-	dh := a.D / h
+	n, t := a.n, a.t
+	dh := a.D / a.Heads
 	e := c.E
+	heads, scores, batch := a.batches(n, t)
 	dom := a.Out.Backward(c, dy, true)
-	e.SwapAxes(&a.do, dom, n, t, h, dh)
-	a.dp.Resize(n*h, t, t)
-	e.BatchedMatMul(false, true, n*h, t, t, dh, 1, a.do.Data, a.vh.Data, 0, a.dp.Data)
-	a.dvh.Resize(n, h, t, dh)
-	e.BatchedMatMul(true, false, n*h, t, dh, t, 1, a.p.Data, a.do.Data, 0, a.dvh.Data)
+	a.dp.Resize(n*a.Heads, t, t)
+	e.BatchedMatMul(batch(heads, heads, scores, engine.LowerC), false, true, t, t, dh, 1, dom.Data, a.v.Data, 0, a.dp.Data)
+	a.dv.Resize(n, t, a.D)
+	e.BatchedMatMul(batch(scores, heads, heads, engine.UpperA), true, false, t, dh, t, 1, a.p.Data, dom.Data, 0, a.dv.Data)
 	e.SoftmaxGrad(&a.ds, &a.dp, &a.p)
 	scale := float32(1 / math.Sqrt(float64(dh)))
-	a.dqh.Resize(n, h, t, dh)
-	e.BatchedMatMul(false, false, n*h, t, dh, t, scale, a.ds.Data, a.kh.Data, 0, a.dqh.Data)
-	a.dkh.Resize(n, h, t, dh)
-	e.BatchedMatMul(true, false, n*h, t, dh, t, scale, a.ds.Data, a.qh.Data, 0, a.dkh.Data)
-	merge := func(dst, src *tensor.Tensor) *tensor.Tensor {
-		e.SwapAxes(dst, src, n, h, t, dh)
-		return dst.Resize(n, t, a.D)
-	}
-	dxq := a.Q.Backward(c, merge(&a.dq, &a.dqh), needDX)
-	dxk := a.K.Backward(c, merge(&a.dk, &a.dkh), needDX)
-	dxv := a.V.Backward(c, merge(&a.dv, &a.dvh), needDX)
+	a.dq.Resize(n, t, a.D)
+	e.BatchedMatMul(batch(scores, heads, heads, engine.LowerA), false, false, t, dh, t, scale, a.ds.Data, a.k.Data, 0, a.dq.Data)
+	a.dk.Resize(n, t, a.D)
+	e.BatchedMatMul(batch(scores, heads, heads, engine.UpperA), true, false, t, dh, t, scale, a.ds.Data, a.q.Data, 0, a.dk.Data)
+	dxq := a.Q.Backward(c, &a.dq, needDX)
+	dxk := a.K.Backward(c, &a.dk, needDX)
+	dxv := a.V.Backward(c, &a.dv, needDX)
 	if !needDX {
 		return nil
 	}

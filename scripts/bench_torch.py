@@ -5,7 +5,8 @@ ResNet-20 in PyTorch on the CPU, with the same shapes, batch and threads.
 Usage: python3 scripts/bench_torch.py [--models mlp,convnet,resnet20]
        [--batch 128] [--threads 2] [--steps 20] [--warmup 3] [--json]
 
-Each model runs in its own process so that its peak RSS is its own. Prints
+Each model runs in its own process so that its peak RSS is its own, with
+every thread pool torch uses pinned to --threads (torch_threads.py). Prints
 ms/step (median), images/s and peak RSS (MiB), like `asym bench`.
 Needs Debian's python3-torch; never needed by the tests.
 """
@@ -62,6 +63,9 @@ def build(name, in_ch, classes):
 
 
 def child(args):
+    import torch_threads
+
+    torch_threads.pin(args.threads)
     import torch
 
     torch.set_num_threads(args.threads)

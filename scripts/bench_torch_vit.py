@@ -8,27 +8,19 @@ tokens, classifier) written with torch.nn, on the CPU, with the same
 sizes, batch and threads.
 
   python3 scripts/bench_torch_vit.py --threads 1 --batch 32
-      One measurement: ms/step (median), images/s and the process's peak
-      RSS (MiB), like `asym bench`.
+      One measurement: ms/step (median), CPU ms/step (median, all
+      threads), images/s and the process's peak RSS (MiB), like `asym
+      bench` (--json: one JSON object). Every thread pool torch uses is
+      pinned to --threads (see torch_threads.py).
 
-  python3 scripts/bench_torch_vit.py --asym ./asym,./asym-openblas --threads 1,2 --rounds 3
-      One interleaved run: every round runs `asym bench --model vit --rule
-      bp --json` of each binary and this script once per thread count,
-      each in its own process (its own peak RSS), alternating; prints the
-      median over the rounds of each and the ratio asym/torch of the
-      medians.
-
+scripts/bench_vs_torch.py runs it interleaved with `asym bench`.
 Needs Debian's python3-torch; never needed by the tests.
 """
 import argparse
 import json
 import math
-import os
 import resource
 import statistics
-import subprocess
-import sys
-import time
 
 
 def vit(channels, height, width, classes, patch, dim, depth, heads, mlp):
@@ -78,6 +70,9 @@ def vit(channels, height, width, classes, patch, dim, depth, heads, mlp):
 
 
 def measure(a):
+    import torch_threads
+
+    torch_threads.pin(a.threads)
     import torch
     import torch.nn.functional as F
 
@@ -89,77 +84,40 @@ def measure(a):
     opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, nesterov=True, weight_decay=1e-4)
     x = torch.randn(a.batch, c, h, w)
     y = torch.randint(a.classes, (a.batch,))
-    times = []
+    times, cpus = [], []
     for s in range(a.warmup + a.steps):
-        t0 = time.perf_counter()
+        t0, c0 = torch_threads.step_clock()
         opt.zero_grad(set_to_none=False)
         F.cross_entropy(model(x), y).backward()
         opt.step()
+        t1, c1 = torch_threads.step_clock()
         if s >= a.warmup:
-            times.append(time.perf_counter() - t0)
+            times.append(t1 - t0)
+            cpus.append(c1 - c0)
     ms = 1000 * statistics.median(times)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"impl": f"torch {torch.__version__}", "threads": a.threads, "ms_per_step": ms,
-            "images_per_s": 1000 * a.batch / ms, "peak_rss_mib": rss}
-
-
-def interleaved(a):
-    sizes = ["--batch", str(a.batch), "--steps", str(a.steps), "--warmup", str(a.warmup)]
-    shape = ",".join(map(str, a.input))
-    rows = {}
-    for r in range(a.rounds):
-        for t in a.thread_list:
-            for binary in a.asym.split(","):
-                out = subprocess.run([binary, "bench", "--model", "vit", "--rule", "bp", "--input", shape,
-                                      "--classes", str(a.classes), "--threads", str(t), "--json"] + sizes,
-                                     check=True, capture_output=True, text=True).stdout
-                res = json.loads(out)[0]
-                rows.setdefault((f"asym {res['backend']}", t), []).append(
-                    {"ms_per_step": res["step_ms"], "peak_rss_mib": res["peak_rss_mb"]})
-            out = subprocess.run([sys.executable, __file__, "--json", "--threads", str(t), "--input", shape,
-                                  "--classes", str(a.classes)] + sizes, check=True, capture_output=True,
-                                 text=True).stdout
-            res = json.loads(out)
-            rows.setdefault((res["impl"], t), []).append(res)
-            print(f"round {r + 1}/{a.rounds}, {t} threads done", file=sys.stderr)
-    return rows
+            "cpu_ms_per_step": 1000 * statistics.median(cpus), "images_per_s": 1000 * a.batch / ms,
+            "peak_rss_mib": rss}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, default in (("classes", 10), ("dim", 64), ("depth", 2), ("heads", 4), ("mlp", 0), ("patch", 0),
-                          ("batch", 32), ("steps", 20), ("warmup", 3), ("seed", 1), ("rounds", 3)):
+                          ("batch", 32), ("steps", 20), ("warmup", 3), ("seed", 1)):
         p.add_argument("--" + name, type=int, default=default)
     p.add_argument("--input", default="1,28,28", help="C,H,W")
-    p.add_argument("--threads", default="1", help="thread count (or a list with --asym)")
-    p.add_argument("--asym", help="asym binary: run the interleaved comparison")
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     a.input = [int(v) for v in a.input.split(",")]
-    if a.asym:
-        a.thread_list = [int(v) for v in a.threads.split(",")]
-        rows = interleaved(a)
-        torch_name = next(k[0] for k in rows if k[0].startswith("torch"))
-        print("| implementation | threads | ms/step (median of rounds) | min–max over rounds | ratio to torch | peak RSS MiB (max) |")
-        print("|---|---|---|---|---|---|")
-        for t in a.thread_list:
-            tm = statistics.median(r["ms_per_step"] for r in rows[(torch_name, t)])
-            for name, th in rows:
-                if th != t:
-                    continue
-                all_ms = [r["ms_per_step"] for r in rows[(name, t)]]
-                ms = statistics.median(all_ms)
-                rss = max(r["peak_rss_mib"] for r in rows[(name, t)])
-                print(f"| {name} | {t} | {ms:.1f} | {min(all_ms):.1f}–{max(all_ms):.1f} | {ms / tm:.2f} | {rss:.0f} |")
-        print(f"load average (1, 5, 15 min) after the run: {os.getloadavg()}")
-        return
-    a.threads = int(a.threads)
     res = measure(a)
     if a.json:
         print(json.dumps(res))
         return
     print(f"{res['impl']} vit: input {a.input}, dim {a.dim}, depth {a.depth}, heads {a.heads}, batch {a.batch}, "
-          f"{a.threads} threads: {res['ms_per_step']:.2f} ms/step, {res['images_per_s']:.0f} img/s, "
+          f"{a.threads} threads: {res['ms_per_step']:.2f} ms/step ({res['cpu_ms_per_step']:.2f} CPU ms/step), "
+          f"{res['images_per_s']:.0f} img/s, "
           f"peak RSS {res['peak_rss_mib']:.0f} MiB")
 
 
