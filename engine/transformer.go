@@ -282,6 +282,19 @@ func (c *CPU) SwapAxes(dst, src *tensor.Tensor, a, b, cc, d int) {
 		panic(fmt.Sprintf("engine: SwapAxes: %v is not %d×%d×%d×%d", src.Shape, a, b, cc, d))
 	}
 	dst.Resize(a, cc, b, d)
+	if d == 1 { // a transpose of each b×cc matrix, element by element
+		c.rows(a*cc, b, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				i, k := r/cc, r%cc
+				out := dst.Data[r*b : (r+1)*b]
+				src := src.Data[i*b*cc+k:]
+				for j := range out {
+					out[j] = src[j*cc]
+				}
+			}
+		})
+		return
+	}
 	c.rows(a*cc, b*d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			i, k := r/cc, r%cc

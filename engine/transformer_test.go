@@ -304,34 +304,38 @@ func testGELU(t *testing.T) {
 // against index arithmetic, and the embedding gradient against the
 // gathered sums (exact: small integers).
 func TestSwapAxesAndEmbedding(t *testing.T) {
-	const a, b, c, d = 3, 4, 5, 6
-	src := tensor.New(a, b, c, d)
-	for i := range src.Data {
-		src.Data[i] = float32(i)
-	}
-	for _, th := range threadCounts {
-		e := engine.NewCPU(th)
-		dst := nanTensor(1)
-		e.SwapAxes(dst, src, a, b, c, d)
-		if !tensor.SameShape(dst.Shape, []int{a, c, b, d}) {
-			t.Fatalf("SwapAxes shape %v", dst.Shape)
+	const a, b, c = 3, 4, 5
+	for _, d := range []int{6, 1} { // rows of d, and the transpose of d = 1
+		src := tensor.New(a, b, c, d)
+		for i := range src.Data {
+			src.Data[i] = float32(i)
 		}
-		for i := 0; i < a; i++ {
-			for j := 0; j < b; j++ {
-				for k := 0; k < c; k++ {
-					for l := 0; l < d; l++ {
-						if got, want := dst.Data[((i*c+k)*b+j)*d+l], src.Data[((i*b+j)*c+k)*d+l]; got != want {
-							t.Fatalf("SwapAxes (%d %d %d %d) = %g, want %g", i, j, k, l, got, want)
+		for _, th := range threadCounts {
+			dst := nanTensor(1)
+			engine.NewCPU(th).SwapAxes(dst, src, a, b, c, d)
+			if !tensor.SameShape(dst.Shape, []int{a, c, b, d}) {
+				t.Fatalf("SwapAxes shape %v", dst.Shape)
+			}
+			for i := 0; i < a; i++ {
+				for j := 0; j < b; j++ {
+					for k := 0; k < c; k++ {
+						for l := 0; l < d; l++ {
+							if got, want := dst.Data[((i*c+k)*b+j)*d+l], src.Data[((i*b+j)*c+k)*d+l]; got != want {
+								t.Fatalf("SwapAxes (%d %d %d %d) = %g, want %g", i, j, k, l, got, want)
+							}
 						}
 					}
 				}
 			}
+			back := nanTensor(1)
+			engine.NewCPU(th).SwapAxes(back, dst, a, c, b, d)
+			if !tensor.Equal(back, src) {
+				t.Error("SwapAxes twice is not the identity")
+			}
 		}
-		back := nanTensor(1)
-		e.SwapAxes(back, dst, a, c, b, d)
-		if !tensor.Equal(back, src) {
-			t.Error("SwapAxes twice is not the identity")
-		}
+	}
+	for _, th := range threadCounts {
+		e := engine.NewCPU(th)
 		const rows, w = 7, 5
 		table := make([]float32, rows*w)
 		for i := range table {

@@ -284,11 +284,11 @@ func (l *Tokens) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor
 // TokenMean averages a sequence (N, T, D) over its positions, giving
 // (N, D).
 type TokenMean struct {
-	name  string
-	n, t  int
-	tr, y tensor.Tensor
-	dx    tensor.Tensor
-	invT  []float32
+	name string
+	n, t int
+	y    tensor.Tensor
+	dx   tensor.Tensor
+	invT []float32
 }
 
 // NewTokenMean returns the layer.
@@ -308,19 +308,18 @@ func (l *TokenMean) OutShape(in []int) ([]int, error) {
 	return []int{in[0], in[2]}, nil
 }
 
-// Forward averages over positions: y = (1/T)·1ᵀx per sample, as a batched
-// product with a vector of 1/T.
+// Forward averages over positions: y_n = x_nᵀ·(1/T)·1 per sample, a
+// batched product with one vector of 1/T (no transposes).
 func (l *TokenMean) Forward(c *Ctx, x *tensor.Tensor) *tensor.Tensor {
 	if x.Rank() != 3 {
 		panic(fmt.Sprintf("nn: %s: TokenMean expects (N, T, D), got %v", l.name, x.Shape))
 	}
 	n, t, d := x.Shape[0], x.Shape[1], x.Shape[2]
 	l.n, l.t = n, t
-	// (N, T, D) → (N, D, T), then each row's mean is a matrix-vector
-	// product with 1/T.
-	c.E.SwapAxes(&l.tr, x, n, t, d, 1)
 	l.y.Resize(n, d)
-	c.E.MatMul(false, false, n*d, 1, t, 1, l.tr.Data, l.inv(t), 0, l.y.Data)
+	one := engine.MatLayout{LD: 1} // the same t×1 vector for every sample
+	c.E.BatchedMatMul(engine.Batch{N: n, H: 1, A: engine.Packed(1, t, d), B: one, C: engine.Packed(1, d, 1)},
+		true, false, d, 1, t, 1, x.Data, l.inv(t), 0, l.y.Data)
 	return &l.y
 }
 
@@ -335,16 +334,17 @@ func (l *TokenMean) inv(t int) []float32 {
 	return l.invT
 }
 
-// Backward spreads δy/T over the positions.
+// Backward spreads δy/T over the positions: δx_n = (1/T)·1 ⊗ δy_n.
 func (l *TokenMean) Backward(c *Ctx, dy *tensor.Tensor, needDX bool) *tensor.Tensor {
 	if !needDX {
 		return nil
 	}
 	n, t, d := l.n, l.t, dy.Shape[1]
-	l.tr.Resize(n, d, t)
-	c.E.MatMul(false, false, n*d, t, 1, 1, dy.Data, l.inv(t), 0, l.tr.Data)
-	c.E.SwapAxes(&l.dx, &l.tr, n, d, t, 1)
-	return l.dx.Resize(n, t, d)
+	l.dx.Resize(n, t, d)
+	one := engine.MatLayout{LD: 1}
+	c.E.BatchedMatMul(engine.Batch{N: n, H: 1, A: one, B: engine.Packed(1, 1, d), C: engine.Packed(1, t, d)},
+		false, false, t, d, 1, 1, l.inv(t), dy.Data, 0, l.dx.Data)
+	return &l.dx
 }
 
 // NewBlock returns a pre-LN Transformer block on (N, T, d):

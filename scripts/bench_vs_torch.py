@@ -16,8 +16,9 @@ median CPU ms/step (all threads of the process: it does not grow while
 other processes hold the cores), the ratios to PyTorch of both medians,
 and the largest peak RSS. PyTorch's thread pools are all pinned (see
 torch_threads.py). The sizes are the defaults of docs/transformers.md:
-GPT context 128, width 128, 4 blocks, 4 heads, vocabulary 91, batch 16;
-ViT 1×28×28, patch 4, width 64, 2 blocks, batch 32.
+GPT context 128, width 128, 4 blocks (--gpt 128,128,4), 4 heads,
+vocabulary 91, batch 16; ViT 1×28×28, patch 4, width 64, 2 blocks, batch
+32.
 
 Needs Debian's python3-torch; never needed by the tests.
 """
@@ -31,12 +32,18 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 MODELS = {
-    "gpt": {"asym": ["--input", "128", "--classes", "91", "--dim", "128", "--depth", "4", "--heads", "4", "--batch", "16"],
-            "torch": ["bench_torch_transformers.py", "--context", "128", "--vocab", "91", "--dim", "128", "--depth", "4",
-                      "--heads", "4", "--batch", "16"]},
     "vit": {"asym": ["--input", "1,28,28", "--classes", "10", "--batch", "32"],
             "torch": ["bench_torch_vit.py", "--input", "1,28,28", "--classes", "10", "--batch", "32"]},
 }
+
+
+def gpt_sizes(spec):
+    """Sets MODELS["gpt"] from "context,width,blocks" (4 heads, vocabulary 91, batch 16)."""
+    ctx, dim, depth = spec.split(",")
+    MODELS["gpt"] = {
+        "asym": ["--input", ctx, "--classes", "91", "--dim", dim, "--depth", depth, "--heads", "4", "--batch", "16"],
+        "torch": ["bench_torch_transformers.py", "--context", ctx, "--vocab", "91", "--dim", dim, "--depth", depth,
+                  "--heads", "4", "--batch", "16"]}
 
 
 def run_asym(binary, model, threads, steps, warmup):
@@ -63,7 +70,9 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--python", default=sys.executable, help="the Python with torch (Debian's: /usr/bin/python3)")
+    p.add_argument("--gpt", default="128,128,4", help="the GPT's context,width,blocks")
     a = p.parse_args()
+    gpt_sizes(a.gpt)
     models = a.model.split(",")
     for m in models:
         if m not in MODELS:

@@ -84,3 +84,44 @@ func TestTrainAdamW(t *testing.T) {
 		t.Errorf("test accuracy %v after 5 epochs, want > 0.9", s.TestAcc)
 	}
 }
+
+// TestMethodMomentum checks that a config file choosing an optimizer
+// without momentum starts from none (so that method = "adamw" alone
+// validates), that explicit settings are kept (and a momentum for adamw
+// stays an error), and that going back to sgd restores its momentum.
+func TestMethodMomentum(t *testing.T) {
+	adamw := Default()
+	adamw.Optim.Method, adamw.Optim.Momentum, adamw.Optim.Nesterov = "adamw", 0, false
+	for _, tc := range []struct {
+		name    string
+		base    Config
+		doc     string
+		mom     float64
+		nest    bool
+		wantErr string
+	}{
+		{"adamw alone", Default(), "[optim]\nmethod = \"adamw\"\n", 0, false, ""},
+		{"adam alone", Default(), "[optim]\nmethod = \"adam\"\n", 0, false, ""},
+		{"adamw with momentum", Default(), "[optim]\nmethod = \"adamw\"\nmomentum = 0.9\n", 0.9, false, "momentum"},
+		{"sgd over adamw", adamw, "[optim]\nmethod = \"sgd\"\n", 0.9, true, ""},
+		{"sgd without nesterov", adamw, "[optim]\nmethod = \"sgd\"\nnesterov = false\n", 0.9, false, ""},
+		{"same method", Default(), "[optim]\nmethod = \"sgd\"\nlr = 0.1\n", 0.9, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Decode(strings.NewReader(tc.doc), "m.toml", tc.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Optim.Momentum != tc.mom || c.Optim.Nesterov != tc.nest {
+				t.Errorf("momentum %v nesterov %v, want %v %v", c.Optim.Momentum, c.Optim.Nesterov, tc.mom, tc.nest)
+			}
+			err = c.Validate()
+			if tc.wantErr == "" && err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("Validate: %v, want an error about %s", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -80,14 +80,14 @@ func TestBenchTransformers(t *testing.T) {
 
 // BenchmarkTransformerStep times one training step (forward, loss,
 // backward, optimizer) of the default GPT (4 blocks, width 128, context
-// 128, vocabulary 65) on a batch of 8 sequences, and of the default ViT on
+// 128, vocabulary 65) on a batch of 16 sequences, and of the default ViT on
 // a batch of 32 Fashion-MNIST-sized images, under backprop and symmetric
 // alignment, on one thread:
 //
 //	go test ./train -run '^$' -bench TransformerStep -benchtime 3x
 func BenchmarkTransformerStep(b *testing.B) {
 	for _, bc := range []BenchConfig{
-		{Model: ModelConfig{Arch: "gpt"}, In: []int{128}, Classes: 65, Batch: 8},
+		{Model: ModelConfig{Arch: "gpt"}, In: []int{128}, Classes: 65, Batch: 16},
 		{Model: ModelConfig{Arch: "vit"}, In: []int{1, 28, 28}, Classes: 10, Batch: 32},
 	} {
 		for _, rule := range []string{"bp", "sa"} {

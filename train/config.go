@@ -337,13 +337,37 @@ func RuleDefaults(rule string) map[string]float64 {
 	return SmallScaleParams()[rule]
 }
 
+// MethodMomentum returns the momentum and Nesterov setting a run starts
+// from with optimizer method: SGD's defaults (0.9, Nesterov) for sgd, none
+// for the methods that have no momentum (gd; adam and adamw, whose first
+// moment is beta1; rmsprop). A config file or command line that chooses a
+// method without setting momentum and nesterov gets these, so that
+// choosing adamw over the sgd default needs no other setting.
+func MethodMomentum(method string) (momentum float64, nesterov bool) {
+	if method == "sgd" {
+		return 0.9, true
+	}
+	return 0, false
+}
+
 // Decode reads a TOML config over base (keys not in the file keep base's
-// values). Unknown keys and wrong types are errors naming them.
+// values; a file that changes optim.method without setting optim.momentum
+// or optim.nesterov gets [MethodMomentum]'s). Unknown keys and wrong types
+// are errors naming them.
 func Decode(r io.Reader, name string, base Config) (Config, error) {
 	cfg := base
 	md, err := tomlx.Decode(r, &cfg)
 	if err != nil {
 		return base, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+	}
+	if md.IsDefined("optim", "method") && cfg.Optim.Method != base.Optim.Method {
+		m, n := MethodMomentum(cfg.Optim.Method)
+		if !md.IsDefined("optim", "momentum") {
+			cfg.Optim.Momentum = m
+		}
+		if !md.IsDefined("optim", "nesterov") {
+			cfg.Optim.Nesterov = n
+		}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var keys []string

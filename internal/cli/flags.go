@@ -93,6 +93,11 @@ func (f *configFlags) apply(cfg *train.Config) error {
 		// file's rule.
 		cfg.Rule.Params = train.RuleDefaults(f.c.Rule.Name)
 	}
+	if f.fs.Changed("optimizer") && f.c.Optim.Method != cfg.Optim.Method {
+		// Likewise a different optimizer starts from its own momentum
+		// (none but sgd's); --momentum and --nesterov, if given, follow.
+		cfg.Optim.Momentum, cfg.Optim.Nesterov = train.MethodMomentum(f.c.Optim.Method)
+	}
 	for _, k := range f.keys {
 		if f.fs.Changed(k.Flag) {
 			k.Copy(cfg, &f.c)

@@ -120,6 +120,29 @@ func TestConfigExamples(t *testing.T) {
 
 // TestRunDirFlag: train and every experiment command name their output
 // directory --run-dir; the experiments' old --dir is a hidden alias.
+// TestOptimizerFlagMomentum checks that --optimizer chooses the method's
+// own momentum (none for adamw, adam, rmsprop, gd), unless --momentum or
+// --nesterov say otherwise, over the default config and over a config
+// file's method.
+func TestOptimizerFlagMomentum(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"--model", "gpt", "--data", "text", "--optimizer", "adamw", "--max-steps", "3"}, true},
+		{[]string{"--optimizer", "adam"}, true},
+		{[]string{"--optimizer", "rmsprop"}, true},
+		{[]string{"--optimizer", "sgd"}, true},
+		{[]string{"--optimizer", "adamw", "--momentum", "0.5"}, false},
+		{[]string{"--optimizer", "adamw", "--nesterov"}, false},
+		{[]string{"--optimizer", "sgd", "--momentum", "0.5", "--nesterov=false"}, true},
+	} {
+		if err := validateTrain(tc.args); (err == nil) != tc.ok {
+			t.Errorf("asym train %s: %v, want ok %v", strings.Join(tc.args, " "), err, tc.ok)
+		}
+	}
+}
+
 func TestRunDirFlag(t *testing.T) {
 	root := newRoot(&IO{})
 	for _, c := range root.Commands() {
