@@ -40,9 +40,9 @@ func Packed(H, rows, cols int) MatLayout {
 // attention's score matrices are lower triangular. The products work by
 // blocks of triBlock rows, and skip the blocks that the structure makes
 // zero or not needed; every element they compute is the same as in the
-// full product (bit for bit with the pure-Go BLAS, which sums in the order
-// of k whatever the length; another BLAS may round a shorter sum
-// differently).
+// full product (bit for bit with asym's SGEMM kernels, which sum in the
+// order of k whatever the length; OpenBLAS, or gonum's portable Sgemm of
+// the purego build, may round a shorter sum differently).
 type Tri uint8
 
 const (

@@ -88,7 +88,7 @@ func TestKeysTable(t *testing.T) {
 			t.Errorf("LookupKey(%q) = %v, %v", k.Path, got, ok)
 		}
 		// A file setting the key sets that field and leaves every other
-		// key at its default.
+		// key at its default (but optim.method's momentum).
 		want, lit := sampleValue(k.Type)
 		sec, name, _ := strings.Cut(k.Path, ".")
 		if i := strings.LastIndex(name, "."); i >= 0 {
@@ -108,6 +108,14 @@ func TestKeysTable(t *testing.T) {
 			t.Errorf("%s: file %q gives %#v, want %#v", k.Path, doc, got, wantV)
 		}
 		for _, o := range ks {
+			if k.Path == "optim.method" && (o.Path == "optim.momentum" || o.Path == "optim.nesterov") {
+				// The one coupling: a method brings its own momentum.
+				m, n := MethodMomentum(c.Optim.Method)
+				if c.Optim.Momentum != m || c.Optim.Nesterov != n {
+					t.Errorf("optim.method %q: momentum %v nesterov %v, want MethodMomentum's %v %v", c.Optim.Method, c.Optim.Momentum, c.Optim.Nesterov, m, n)
+				}
+				continue
+			}
 			if o.Path != k.Path && !reflect.DeepEqual(o.Value(c), o.Value(Default())) {
 				t.Errorf("%s: setting it changed %s", k.Path, o.Path)
 			}

@@ -46,7 +46,8 @@ func flagSample(t reflect.Type, def any) (string, any) {
 }
 
 // TestConfigFlags: every key of train.Config has its flag, and the flag
-// given on the command line sets that key and no other.
+// given on the command line sets that key and no other (but --optimizer,
+// which brings its method's momentum).
 func TestConfigFlags(t *testing.T) {
 	base := train.Default()
 	for _, k := range train.Keys() {
@@ -65,6 +66,13 @@ func TestConfigFlags(t *testing.T) {
 				t.Errorf("--%s=%s sets %s to %#v, want %#v", k.Flag, arg, k.Path, got, want)
 			}
 			for _, o := range train.Keys() {
+				if k.Flag == "optimizer" && (o.Path == "optim.momentum" || o.Path == "optim.nesterov") {
+					// The one coupling: a method brings its own momentum.
+					if m, n := train.MethodMomentum(cfg.Optim.Method); cfg.Optim.Momentum != m || cfg.Optim.Nesterov != n {
+						t.Errorf("--optimizer=%s: momentum %v nesterov %v, want %v %v", arg, cfg.Optim.Momentum, cfg.Optim.Nesterov, m, n)
+					}
+					continue
+				}
 				if o.Path != k.Path && !reflect.DeepEqual(o.Value(cfg), o.Value(base)) {
 					t.Errorf("--%s changed %s", k.Flag, o.Path)
 				}
