@@ -714,6 +714,37 @@ func main() {
 // loads, masked stores), so every element goes through the same
 // instructions whatever its position.
 
+// kernel emits the comment and TEXT line of the kernel name with Go
+// signature sig ("(args) results", taking frame bytes) and loads its
+// leading arguments, given as "name:register" in declaration order:
+// pointers and ints (8 bytes) into general registers, float32 values
+// (4 bytes) broadcast into Z registers. The offsets follow from the order,
+// so a signature and its loads cannot disagree (go vet checks the names
+// and offsets against the Go declarations).
+func kernel(name, sig string, frame int, args ...string) {
+	p("// func %s%s", name, sig)
+	p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, frame)
+	off := 0
+	for _, a := range args {
+		arg, reg, _ := strings.Cut(a, ":")
+		if strings.HasPrefix(reg, "Z") {
+			p("\tVBROADCASTSS %s+%d(FP), %s", arg, off, reg)
+			off += 4
+		} else {
+			off = (off + 7) &^ 7
+			p("\tMOVQ %s+%d(FP), %s", arg, off, reg)
+			off += 8
+		}
+	}
+}
+
+// end emits the epilogue of a kernel.
+func end() {
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
 // mathConst lists the constants of mathc<>, in the order of mathf.go.
 var mathConst = []struct {
 	name string
@@ -874,11 +905,7 @@ func transformer() {
 	p("GLOBL absmask<>(SB), RODATA|NOPTR, $4")
 	p("")
 
-	p("// func geluAVX512(y, x *float32, n int)")
-	p("TEXT ·geluAVX512(SB), NOSPLIT, $0-24")
-	p("\tMOVQ y+0(FP), DI")
-	p("\tMOVQ x+8(FP), SI")
-	p("\tMOVQ n+16(FP), CX")
+	kernel("geluAVX512", "(y, x *float32, n int)", 24, "y:DI", "x:SI", "n:CX")
 	geluRegs()
 	mloop("gelu", []string{"DI", "SI"}, func(k string) {
 		load(k, "(SI)", "Z0")
@@ -886,17 +913,10 @@ func transformer() {
 		p("\tVMULPS Z1, Z0, Z0")
 		store(k, "Z0", "(DI)")
 	})
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// dx = dy·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π).
-	p("// func geluGradAVX512(dx, dy, x *float32, n int)")
-	p("TEXT ·geluGradAVX512(SB), NOSPLIT, $0-32")
-	p("\tMOVQ dx+0(FP), DI")
-	p("\tMOVQ dy+8(FP), BX")
-	p("\tMOVQ x+16(FP), SI")
-	p("\tMOVQ n+24(FP), CX")
+	kernel("geluGradAVX512", "(dx, dy, x *float32, n int)", 32, "dx:DI", "dy:BX", "x:SI", "n:CX")
 	geluRegs()
 	mloop("gelugrad", []string{"DI", "BX", "SI"}, func(k string) {
 		load(k, "(SI)", "Z0")
@@ -911,14 +931,9 @@ func transformer() {
 		p("\tVMULPS Z3, Z1, Z1")
 		store(k, "Z1", "(DI)")
 	})
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
-	p("// func maxAVX512(x *float32, n int) float32")
-	p("TEXT ·maxAVX512(SB), NOSPLIT, $0-20")
-	p("\tMOVQ x+0(FP), SI")
-	p("\tMOVQ n+8(FP), CX")
+	kernel("maxAVX512", "(x *float32, n int) float32", 20, "x:SI", "n:CX")
 	p("\tMOVL $0xff800000, AX")
 	p("\tVPBROADCASTD AX, Z0")
 	mloop("max", []string{"SI"}, func(k string) {
@@ -927,17 +942,10 @@ func transformer() {
 	})
 	hred16("VMAXPS")
 	p("\tVMOVSS X0, ret+16(FP)")
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// y = e^(x − shift), returning Σy (lane sums reduced in a fixed order).
-	p("// func expShiftAVX512(y, x *float32, n int, shift float32) float32")
-	p("TEXT ·expShiftAVX512(SB), NOSPLIT, $0-36")
-	p("\tMOVQ y+0(FP), DI")
-	p("\tMOVQ x+8(FP), SI")
-	p("\tMOVQ n+16(FP), CX")
-	p("\tVBROADCASTSS shift+24(FP), Z29")
+	kernel("expShiftAVX512", "(y, x *float32, n int, shift float32) float32", 36, "y:DI", "x:SI", "n:CX", "shift:Z29")
 	expRegs()
 	p("\tVPXORD Z0, Z0, Z0")
 	mloop("expshift", []string{"DI", "SI"}, func(k string) {
@@ -949,30 +957,17 @@ func transformer() {
 	})
 	hred16("VADDPS")
 	p("\tVMOVSS X0, ret+32(FP)")
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
-	p("// func scaleAVX512(y, x *float32, n int, a float32)")
-	p("TEXT ·scaleAVX512(SB), NOSPLIT, $0-28")
-	p("\tMOVQ y+0(FP), DI")
-	p("\tMOVQ x+8(FP), SI")
-	p("\tMOVQ n+16(FP), CX")
-	p("\tVBROADCASTSS a+24(FP), Z29")
+	kernel("scaleAVX512", "(y, x *float32, n int, a float32)", 28, "y:DI", "x:SI", "n:CX", "a:Z29")
 	mloop("scale", []string{"DI", "SI"}, func(k string) {
 		load(k, "(SI)", "Z1")
 		p("\tVMULPS Z29, Z1, Z1")
 		store(k, "Z1", "(DI)")
 	})
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
-	p("// func dotAVX512(a, b *float32, n int) float32")
-	p("TEXT ·dotAVX512(SB), NOSPLIT, $0-28")
-	p("\tMOVQ a+0(FP), SI")
-	p("\tMOVQ b+8(FP), BX")
-	p("\tMOVQ n+16(FP), CX")
+	kernel("dotAVX512", "(a, b *float32, n int) float32", 28, "a:SI", "b:BX", "n:CX")
 	p("\tVPXORD Z0, Z0, Z0")
 	mloop("dot", []string{"SI", "BX"}, func(k string) {
 		load(k, "(SI)", "Z1")
@@ -981,38 +976,20 @@ func transformer() {
 	})
 	hred16("VADDPS")
 	p("\tVMOVSS X0, ret+24(FP)")
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// dx = y·(dy − s): the softmax input gradient.
-	p("// func mulSubAVX512(dx, y, dy *float32, n int, s float32)")
-	p("TEXT ·mulSubAVX512(SB), NOSPLIT, $0-36")
-	p("\tMOVQ dx+0(FP), DI")
-	p("\tMOVQ y+8(FP), SI")
-	p("\tMOVQ dy+16(FP), BX")
-	p("\tMOVQ n+24(FP), CX")
-	p("\tVBROADCASTSS s+32(FP), Z29")
+	kernel("mulSubAVX512", "(dx, y, dy *float32, n int, s float32)", 36, "dx:DI", "y:SI", "dy:BX", "n:CX", "s:Z29")
 	mloop("mulsub", []string{"DI", "SI", "BX"}, func(k string) {
 		load(k, "(BX)", "Z1")
 		p("\tVSUBPS Z29, Z1, Z1")
 		p("\tVMULPS (SI), Z1, Z1")
 		store(k, "Z1", "(DI)")
 	})
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// y = ((x − mu)·is)·γ + β: layer normalisation of one row.
-	p("// func normAffineAVX512(y, x, gam, b *float32, n int, mu, is float32)")
-	p("TEXT ·normAffineAVX512(SB), NOSPLIT, $0-48")
-	p("\tMOVQ y+0(FP), DI")
-	p("\tMOVQ x+8(FP), SI")
-	p("\tMOVQ gam+16(FP), BX")
-	p("\tMOVQ b+24(FP), DX")
-	p("\tMOVQ n+32(FP), CX")
-	p("\tVBROADCASTSS mu+40(FP), Z28")
-	p("\tVBROADCASTSS is+44(FP), Z29")
+	kernel("normAffineAVX512", "(y, x, gam, b *float32, n int, mu, is float32)", 48, "y:DI", "x:SI", "gam:BX", "b:DX", "n:CX", "mu:Z28", "is:Z29")
 	mloop("normaffine", []string{"DI", "SI", "BX", "DX"}, func(k string) {
 		load(k, "(SI)", "Z1")
 		load(k, "(BX)", "Z2")
@@ -1022,19 +999,10 @@ func transformer() {
 		p("\tVFMADD213PS Z3, Z2, Z1")
 		store(k, "Z1", "(DI)")
 	})
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// Σγ·dy and Σγ·dy·x̂ (x̂ = (x − mu)·is) of one row.
-	p("// func lnDotsAVX512(x, dy, gam *float32, n int, mu, is float32) (sg, sgx float32)")
-	p("TEXT ·lnDotsAVX512(SB), NOSPLIT, $0-48")
-	p("\tMOVQ x+0(FP), SI")
-	p("\tMOVQ dy+8(FP), BX")
-	p("\tMOVQ gam+16(FP), DX")
-	p("\tMOVQ n+24(FP), CX")
-	p("\tVBROADCASTSS mu+32(FP), Z28")
-	p("\tVBROADCASTSS is+36(FP), Z29")
+	kernel("lnDotsAVX512", "(x, dy, gam *float32, n int, mu, is float32) (sg, sgx float32)", 48, "x:SI", "dy:BX", "gam:DX", "n:CX", "mu:Z28", "is:Z29")
 	p("\tVPXORD Z0, Z0, Z0")
 	p("\tVPXORD Z10, Z10, Z10")
 	mloop("lndots", []string{"SI", "BX", "DX"}, func(k string) {
@@ -1052,22 +1020,10 @@ func transformer() {
 	p("\tVMOVAPS Z10, Z0")
 	hred16("VADDPS")
 	p("\tVMOVSS X0, sgx+44(FP)")
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// dx = is·(γ·dy − sg − x̂·sgx) of one row (sg, sgx the means).
-	p("// func lnGradAVX512(dx, x, dy, gam *float32, n int, mu, is, sg, sgx float32)")
-	p("TEXT ·lnGradAVX512(SB), NOSPLIT, $0-56")
-	p("\tMOVQ dx+0(FP), DI")
-	p("\tMOVQ x+8(FP), SI")
-	p("\tMOVQ dy+16(FP), BX")
-	p("\tMOVQ gam+24(FP), DX")
-	p("\tMOVQ n+32(FP), CX")
-	p("\tVBROADCASTSS mu+40(FP), Z26")
-	p("\tVBROADCASTSS is+44(FP), Z27")
-	p("\tVBROADCASTSS sg+48(FP), Z28")
-	p("\tVBROADCASTSS sgx+52(FP), Z29")
+	kernel("lnGradAVX512", "(dx, x, dy, gam *float32, n int, mu, is, sg, sgx float32)", 56, "dx:DI", "x:SI", "dy:BX", "gam:DX", "n:CX", "mu:Z26", "is:Z27", "sg:Z28", "sgx:Z29")
 	mloop("lngrad", []string{"DI", "SI", "BX", "DX"}, func(k string) {
 		load(k, "(SI)", "Z1")
 		load(k, "(BX)", "Z2")
@@ -1080,9 +1036,7 @@ func transformer() {
 		p("\tVMULPS Z27, Z2, Z2")
 		store(k, "Z2", "(DI)")
 	})
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// acc += x in float64 (8 lanes per half vector; the tail's halves take
 	// the low and high bytes of K1).
@@ -1107,11 +1061,7 @@ func transformer() {
 			}
 		}
 	}
-	p("// func accF64AVX512(acc *float64, x *float32, n int)")
-	p("TEXT ·accF64AVX512(SB), NOSPLIT, $0-24")
-	p("\tMOVQ acc+0(FP), DI")
-	p("\tMOVQ x+8(FP), SI")
-	p("\tMOVQ n+16(FP), CX")
+	kernel("accF64AVX512", "(acc *float64, x *float32, n int)", 24, "acc:DI", "x:SI", "n:CX")
 	p("accf64_loop:")
 	p("\tCMPQ CX, $16")
 	p("\tJB accf64_tail")
@@ -1128,21 +1078,11 @@ func transformer() {
 	p("\tVMOVUPS.Z (SI), K1, Z1")
 	f64acc("K1", "Z1", "DI")
 	p("accf64_done:")
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 
 	// accg += dy·x̂ and accb += dy in float64: the parameter gradients of
 	// layer normalisation, one row at a time.
-	p("// func lnAccAVX512(accg, accb *float64, x, dy *float32, n int, mu, is float32)")
-	p("TEXT ·lnAccAVX512(SB), NOSPLIT, $0-48")
-	p("\tMOVQ accg+0(FP), DI")
-	p("\tMOVQ accb+8(FP), DX")
-	p("\tMOVQ x+16(FP), SI")
-	p("\tMOVQ dy+24(FP), BX")
-	p("\tMOVQ n+32(FP), CX")
-	p("\tVBROADCASTSS mu+40(FP), Z28")
-	p("\tVBROADCASTSS is+44(FP), Z29")
+	kernel("lnAccAVX512", "(accg, accb *float64, x, dy *float32, n int, mu, is float32)", 48, "accg:DI", "accb:DX", "x:SI", "dy:BX", "n:CX", "mu:Z28", "is:Z29")
 	body := func(k string) {
 		load(k, "(SI)", "Z1")
 		load(k, "(BX)", "Z2")
@@ -1168,9 +1108,7 @@ func transformer() {
 	maskFrom("K1")
 	body("K1")
 	p("lnacc_done:")
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	end()
 }
 
 func indexOf(name string) int {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/asymlab/asym/engine"
+	"github.com/asymlab/asym/internal/pytorch"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
@@ -123,21 +124,6 @@ func TestImportErrors(t *testing.T) {
 	}
 }
 
-// python returns a Python with torch and torchvision, or skips.
-func python(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("ASYM_PYTHON"), "/usr/bin/python3", "python3"} {
-		if p == "" {
-			continue
-		}
-		if exec.Command(p, "-c", "import torch, torchvision, numpy").Run() == nil {
-			return p
-		}
-	}
-	t.Skip("no Python with torch and torchvision (Debian: apt-get install python3-torch python3-torchvision)")
-	return ""
-}
-
 func writeRaw(t *testing.T, path string, x []float32) {
 	t.Helper()
 	b := make([]byte, 4*len(x))
@@ -167,7 +153,7 @@ var script = filepath.Join("..", "scripts", "torch_interop.py")
 // TestTorchvisionLoadsExport exports asym's ResNet-18 and checks that
 // torchvision's resnet18 loads it strictly and gives the same logits.
 func TestTorchvisionLoadsExport(t *testing.T) {
-	py := python(t)
+	py := pytorch.Python(t, "torch", "torchvision", "numpy")
 	net := resnet18(t, 3, 10)
 	dir := t.TempDir()
 	w, in, out := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "x.bin"), filepath.Join(dir, "y.bin")
@@ -189,7 +175,7 @@ func TestTorchvisionLoadsExport(t *testing.T) {
 // TestImportTorchvisionWeights imports a torchvision resnet18 written by
 // PyTorch and checks asym's logits against PyTorch's.
 func TestImportTorchvisionWeights(t *testing.T) {
-	py := python(t)
+	py := pytorch.Python(t, "torch", "torchvision", "numpy")
 	dir := t.TempDir()
 	w, in, out := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "x.bin"), filepath.Join(dir, "y.bin")
 	cmd := exec.Command(py, script, "make-weights", w, in, out, "--arch", "resnet18", "--classes", "10", "--input-shape", "3,32,32")

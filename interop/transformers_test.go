@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/asymlab/asym/engine"
+	"github.com/asymlab/asym/internal/pytorch"
 	"github.com/asymlab/asym/models"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/rules"
@@ -20,18 +21,6 @@ import (
 
 var transformerScript = filepath.Join("..", "scripts", "torch_transformers.py")
 
-// torchOnly returns a Python with torch and numpy, or skips.
-func torchOnly(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("ASYM_PYTHON"), "/usr/bin/python3", "python3"} {
-		if p != "" && exec.Command(p, "-c", "import torch, numpy").Run() == nil {
-			return p
-		}
-	}
-	t.Skip("no Python with torch (Debian: apt-get install python3-torch)")
-	return ""
-}
-
 // TestTorchLoadsTransformers exports asym's GPT and ViT, loads them with
 // strict=True into the torch.nn modules of docs/transformers-interop.md
 // (scripts/torch_transformers.py), and compares the logits and the
@@ -39,7 +28,7 @@ func torchOnly(t *testing.T) string {
 // computed by asym under backprop. float32 in another summation order:
 // the script's tolerance is 1e-4 of the largest value of each tensor.
 func TestTorchLoadsTransformers(t *testing.T) {
-	py := torchOnly(t)
+	py := pytorch.Python(t, "torch", "numpy")
 	tests := []struct {
 		name   string
 		spec   models.Spec

@@ -8,21 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/asymlab/asym/internal/pytorch"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
 )
-
-// torchPython returns a Python with torch, or skips.
-func torchPython(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("ASYM_PYTHON"), "/usr/bin/python3", "python3"} {
-		if p != "" && exec.Command(p, "-c", "import torch").Run() == nil {
-			return p
-		}
-	}
-	t.Skip("no Python with torch (Debian: apt-get install python3-torch)")
-	return ""
-}
 
 // TestAdamWMatchesTorch runs 25 steps of AdamW with warm-up + cosine and
 // clipping here and in PyTorch (scripts/torch_adamw.py: torch.optim.AdamW
@@ -32,7 +21,7 @@ func torchPython(t *testing.T) string {
 // compute in float32 with the same operations, up to the order of the
 // norm's sum: a relative 1e-5 (plus 1e-6 absolute).
 func TestAdamWMatchesTorch(t *testing.T) {
-	py := torchPython(t)
+	py := pytorch.Python(t, "torch")
 	const steps = 25
 	set := Settings{Method: MethodAdamW, LR: 0.02, WeightDecay: 0.1, Beta1: 0.85, Beta2: 0.98, Eps: 1e-7, ClipNorm: 1.5,
 		Schedule: Schedule{Name: ScheduleCosine, Unit: UnitStep, Warmup: 4, Floor: 0.1}}

@@ -13,19 +13,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-)
 
-// torchPython returns a Python with torch, or skips.
-func torchPython(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("ASYM_PYTHON"), "/usr/bin/python3", "python3"} {
-		if p != "" && exec.Command(p, "-c", "import torch").Run() == nil {
-			return p
-		}
-	}
-	t.Skip("no Python with torch (Debian: apt-get install python3-torch)")
-	return ""
-}
+	"github.com/asymlab/asym/internal/pytorch"
+)
 
 // buildAsym builds the command into a temporary directory.
 func buildAsym(t *testing.T) string {
@@ -52,7 +42,7 @@ func run(t *testing.T, name string, args ...string) string {
 // ViT for one step and checks that its table has a row with numeric
 // ratios for asym and for torch on each model.
 func TestBenchVsTorch(t *testing.T) {
-	py := torchPython(t)
+	py := pytorch.Python(t, "torch")
 	bin := buildAsym(t)
 	out := run(t, py, "bench_vs_torch.py", "--asym", bin, "--model", "gpt,vit", "--gpt", "8,16,1",
 		"--threads", "1", "--rounds", "1", "--steps", "1", "--warmup", "0", "--python", py)
@@ -72,7 +62,7 @@ func TestBenchVsTorch(t *testing.T) {
 // TestBenchTorchConvNets runs the ConvNet reference of docs/results.md for
 // one step of the MLP.
 func TestBenchTorchConvNets(t *testing.T) {
-	py := torchPython(t)
+	py := pytorch.Python(t, "torch")
 	out := run(t, py, "bench_torch.py", "--models", "mlp", "--batch", "8", "--threads", "1", "--steps", "1", "--warmup", "0", "--json")
 	if !strings.Contains(out, `"model": "mlp"`) || !strings.Contains(out, `"step_ms"`) {
 		t.Errorf("bench_torch.py printed:\n%s", out)
@@ -83,7 +73,7 @@ func TestBenchTorchConvNets(t *testing.T) {
 // documented pipeline of docs/vit-results.md, at a few steps): one row per
 // rule, backprop at 0° and the rule's angles numeric.
 func TestViTAngles(t *testing.T) {
-	py := torchPython(t) // only the standard library, but the same Python
+	py := pytorch.Python(t, "torch") // the script needs only the standard library; the same Python as the others
 	bin := buildAsym(t)
 	dir := filepath.Join(t.TempDir(), "cmp")
 	run(t, bin, "compare", "--models", "vit", "--data", "digits", "--rules", "bp,fa", "--epochs", "1", "--seeds", "1",
