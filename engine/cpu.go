@@ -82,7 +82,10 @@ func (c *CPU) parallel(n, minItems int, fn func(w, lo, hi int)) int {
 		fn(0, 0, n)
 		return 1
 	}
-	var wg sync.WaitGroup
+	if poolFor(c.threads).run(n, nw, fn) {
+		return nw
+	}
+	var wg sync.WaitGroup // the pool is busy: goroutines of this loop's own
 	for w := 1; w < nw; w++ {
 		lo, hi := split(n, nw, w)
 		wg.Add(1)
