@@ -4,18 +4,25 @@
 // # Overview
 //
 // [CPU] is the only backend today. Dense products go to the BLAS selected in
-// package blas (pure Go by default, OpenBLAS with -tags openblas). On CPUs
+// package blas (asym's own SGEMM in Go assembly by default, OpenBLAS with
+// -tags openblas). On CPUs
 // with AVX-512 (amd64, detected at start-up), convolutions with a kernel
 // larger than 1×1 run as direct convolutions: the input of a group of
 // samples is laid out so that every kernel tap is a constant shift
 // (strided convolutions are split into phases), and register-tiled
 // assembly micro-kernels compute the outputs and the weight gradient
 // without an im2col matrix; batch normalisation,
-// activations and the row copies run vectorised too. Elsewhere, and for 1×1
-// convolutions, convolutions are im2col + GEMM over groups of samples and
-// the other kernels plain Go loops. Work is split over a fixed number of
-// goroutines (the --threads setting) by contiguous, deterministic
-// partitions, and reductions across workers are summed in worker order.
+// activations and the row copies run vectorised too, as do the Transformer
+// kernels (softmax rows, LayerNorm, the exact GELU through a float32 erfc
+// fit: see mathf.go), which take any length through masked tails.
+// Elsewhere, and for 1×1 convolutions, convolutions are im2col + GEMM over
+// groups of samples and the other kernels plain Go loops. [CPU.BatchedMatMul]
+// reads its operands through strided layouts ([MatLayout]: attention heads
+// in place) and can skip the zero blocks of causal attention ([Tri]). Work
+// is split over a fixed number of workers (the --threads setting;
+// persistent goroutines that spin briefly between loops) by contiguous,
+// deterministic partitions, and reductions across workers are summed in
+// worker order.
 // The same inputs on the same thread count (and the same machine) therefore
 // give bit-identical outputs, whatever the scheduling.
 //

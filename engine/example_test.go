@@ -39,3 +39,25 @@ func ExampleCPU_MatMul() {
 	fmt.Println(c)
 	// Output: [1 6 4 15]
 }
+
+// Attention scores Q Kᵀ of two heads read in place from (N, T, D)
+// projections (head h is columns h·D/H … of every token), with the causal
+// structure: the products skip what lies above the diagonal (here, with
+// T = 3 below the 32-row block, they compute it and the causal softmax
+// ignores it).
+func ExampleCPU_BatchedMatMul() {
+	e := engine.NewCPU(1)
+	const N, T, H, dh = 1, 3, 2, 1
+	D := H * dh
+	q := []float32{1, 10, 2, 20, 3, 30} // tokens × (head 0, head 1)
+	k := []float32{1, 1, 1, 2, 1, 3}
+	heads := engine.MatLayout{Sample: T * D, Head: dh, LD: D}
+	s := make([]float32, N*H*T*T)
+	e.BatchedMatMul(engine.Batch{N: N, H: H, A: heads, B: heads, C: engine.Packed(H, T, T), Tri: engine.LowerC},
+		false, true, T, T, dh, 1, q, k, 0, s)
+	fmt.Println("head 0:", s[:T*T])
+	fmt.Println("head 1:", s[T*T:])
+	// Output:
+	// head 0: [1 1 1 2 2 2 3 3 3]
+	// head 1: [10 20 30 20 40 60 30 60 90]
+}
