@@ -82,10 +82,7 @@ func (c *CPU) parallel(n, minItems int, fn func(w, lo, hi int)) int {
 		fn(0, 0, n)
 		return 1
 	}
-	if poolFor(c.threads).run(n, nw, fn) {
-		return nw
-	}
-	var wg sync.WaitGroup // the pool is busy: goroutines of this loop's own
+	var wg sync.WaitGroup
 	for w := 1; w < nw; w++ {
 		lo, hi := split(n, nw, w)
 		wg.Add(1)
