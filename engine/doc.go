@@ -19,10 +19,9 @@
 // groups of samples and the other kernels plain Go loops. [CPU.BatchedMatMul]
 // reads its operands through strided layouts ([MatLayout]: attention heads
 // in place) and can skip the zero blocks of causal attention ([Tri]). Work
-// is split over a fixed number of workers (the --threads setting;
-// persistent goroutines that spin briefly between loops) by contiguous,
-// deterministic partitions, and reductions across workers are summed in
-// worker order.
+// is split over a fixed number of goroutines (the --threads setting) by
+// contiguous, deterministic partitions, and reductions across workers are
+// summed in worker order.
 // The same inputs on the same thread count (and the same machine) therefore
 // give bit-identical outputs, whatever the scheduling.
 //
