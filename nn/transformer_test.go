@@ -172,6 +172,17 @@ func TestTransformerLayers(t *testing.T) {
 		cases = append(cases, fdCase{name: fmt.Sprint("SelfAttention causal=", causal), layer: a, x: x3,
 			params: attnParams(a), dx: true, ref: attnRef(N, T, D, H, causal)})
 	}
+	// A causal sequence longer than the engine's 32-row blocks (and not a
+	// multiple of them), so that the products skip the blocks above the
+	// diagonal.
+	const TL, DL, HL = 40, 4, 2
+	long, err := nn.NewSelfAttention("attn", DL, HL, true, nn.HeNormal, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillParams(long, rng, -0.5, 0.5)
+	cases = append(cases, fdCase{name: "SelfAttention causal T=40", layer: long, x: randomTensor(rng, -1, 1, 1, TL, DL),
+		params: attnParams(long), dx: true, ref: attnRef(1, TL, DL, HL, true)})
 	for _, fc := range cases {
 		t.Run(fc.name, fc.check)
 	}
