@@ -388,16 +388,38 @@ func (b *builder) cifarResNet(depth int) (nn.Layer, error) {
 var imagenetBlocks = map[int][]int{18: {2, 2, 2, 2}, 34: {3, 4, 6, 3}, 50: {3, 4, 6, 3}, 101: {3, 4, 23, 3}, 152: {3, 8, 36, 3}}
 
 func (b *builder) imagenetResNet(depth int) (nn.Layer, error) {
+	return b.imagenetBody(depth,
+		func(c int) []nn.Layer { return []nn.Layer{nn.NewBatchNorm("bn1", c, false), nn.NewReLU("relu")} },
+		func(name string, in, mid, stride int, bottle, first bool) nn.Layer {
+			if bottle {
+				return b.bottleneck(name, in, mid, stride, first)
+			}
+			return b.basicBlock(name, in, mid, stride, first)
+		},
+		func(seq *nn.Sequential, in int) {
+			seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.classifier("fc", in, b.s.Classes))
+		})
+}
+
+// imagenetBody builds the ImageNet ResNet of depth, v1 or v2 alike: the
+// stem (conv1, then the layers post makes for its width — v1's BN-ReLU,
+// none for v2 — and the 3×3/2 max pool; stem "small" is a 3×3/1
+// convolution without the pool), the four groups of residual blocks that
+// block makes (a tap after each, and after the stem), and the head.
+func (b *builder) imagenetBody(depth int, post func(c int) []nn.Layer,
+	block func(name string, in, mid, stride int, bottle, first bool) nn.Layer, head func(seq *nn.Sequential, in int)) (nn.Layer, error) {
 	blocks := imagenetBlocks[depth]
 	bottle := depth >= 50
 	w0 := b.width(64)
 	seq := nn.NewSequential("")
 	switch b.s.Stem {
 	case "", "imagenet":
-		seq.Add(b.conv("conv1", b.s.In[0], w0, 7, 2, 3), nn.NewBatchNorm("bn1", w0, false), nn.NewReLU("relu"),
-			b.maxPool())
+		seq.Add(b.conv("conv1", b.s.In[0], w0, 7, 2, 3))
+		seq.Add(post(w0)...)
+		seq.Add(b.maxPool())
 	case "small":
-		seq.Add(b.conv("conv1", b.s.In[0], w0, 3, 1, 1), nn.NewBatchNorm("bn1", w0, false), nn.NewReLU("relu"))
+		seq.Add(b.conv("conv1", b.s.In[0], w0, 3, 1, 1))
+		seq.Add(post(w0)...)
 	default:
 		return nil, fmt.Errorf("models: stem %q; valid: imagenet, small", b.s.Stem)
 	}
@@ -411,17 +433,14 @@ func (b *builder) imagenetResNet(depth int) (nn.Layer, error) {
 				stride = 2
 			}
 			name := fmt.Sprintf("layer%d.%d", st+1, i)
+			seq.Add(block(name, in, mid, stride, bottle, i == 0), nn.NewTap(name+".tap"))
+			in = mid
 			if bottle {
-				seq.Add(b.bottleneck(name, in, mid, stride, i == 0))
-				in = mid * 4
-			} else {
-				seq.Add(b.basicBlock(name, in, mid, stride, i == 0))
-				in = mid
+				in = 4 * mid
 			}
-			seq.Add(nn.NewTap(name + ".tap"))
 		}
 	}
-	seq.Add(nn.NewGlobalAvgPool("avgpool"), nn.NewFlatten("flatten"), b.classifier("fc", in, b.s.Classes))
+	head(seq, in)
 	return seq, nil
 }
 
@@ -505,35 +524,5 @@ func (b *builder) cifarResNetV2(depth int) (nn.Layer, error) {
 // pool, four groups of v2 blocks, the final BN-ReLU and the classifier.
 // Stem "small" replaces the convolution and pool by a 3×3/1 convolution.
 func (b *builder) imagenetResNetV2(depth int) (nn.Layer, error) {
-	blocks := imagenetBlocks[depth]
-	bottle := depth >= 50
-	w0 := b.width(64)
-	seq := nn.NewSequential("")
-	switch b.s.Stem {
-	case "", "imagenet":
-		seq.Add(b.conv("conv1", b.s.In[0], w0, 7, 2, 3), b.maxPool())
-	case "small":
-		seq.Add(b.conv("conv1", b.s.In[0], w0, 3, 1, 1))
-	default:
-		return nil, fmt.Errorf("models: stem %q; valid: imagenet, small", b.s.Stem)
-	}
-	seq.Add(nn.NewTap("conv1.tap"))
-	in := w0
-	for st := 0; st < 4; st++ {
-		mid := b.width(64 << st)
-		for i := 0; i < blocks[st]; i++ {
-			stride := 1
-			if st > 0 && i == 0 {
-				stride = 2
-			}
-			name := fmt.Sprintf("layer%d.%d", st+1, i)
-			seq.Add(b.blockV2(name, in, mid, stride, bottle, i == 0), nn.NewTap(name+".tap"))
-			in = mid
-			if bottle {
-				in = 4 * mid
-			}
-		}
-	}
-	b.headV2(seq, in)
-	return seq, nil
+	return b.imagenetBody(depth, func(int) []nn.Layer { return nil }, b.blockV2, b.headV2)
 }
