@@ -405,6 +405,24 @@ type alignLine struct {
 	pts func(get func(AlignPoint) float64) []Point
 }
 
+// drawLines adds the lines' values of get to p, each a mean ± std band,
+// and their legend entries to legend; it reports whether any line had
+// points.
+func drawLines(p *plot.Plot, legend *legendSet, lines []alignLine, get func(AlignPoint) float64) (bool, error) {
+	drawn := false
+	for _, l := range lines {
+		it, ok, err := addBand(p, l.label, l.color, l.dashes, l.pts(get), false)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			legend.add(it)
+			drawn = true
+		}
+	}
+	return drawn, nil
+}
+
 // groupNoB reports whether every run of g has no backward weights.
 func groupNoB(g Group) bool {
 	for _, r := range g.Runs {
@@ -502,19 +520,15 @@ func AlignmentCurves(runs []Run) (*Figure, error) {
 			// panels of different rules compare at a glance.
 			p.Y.Min, p.Y.Max = 0, 90
 		}
-		drawn := false
+		var shown []alignLine
 		for _, l := range lines {
-			if am.NeedsB && (l.noB || (len(groups) == 1 && len(noB) > 0)) {
-				continue
+			if !(am.NeedsB && (l.noB || (len(groups) == 1 && len(noB) > 0))) {
+				shown = append(shown, l)
 			}
-			it, ok, err := addBand(p, l.label, l.color, l.dashes, l.pts(am.Get), false)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				legend.add(it)
-				drawn = true
-			}
+		}
+		drawn, err := drawLines(p, &legend, shown, am.Get)
+		if err != nil {
+			return nil, err
 		}
 		if drawn {
 			panels = append(panels, p)
@@ -566,16 +580,9 @@ func AlignmentByLayer(runs []Run) (*Figure, error) {
 		note = cmp.Or(note, n)
 		p := newPlot(g.Label, "step", "weight angle (°)")
 		p.Y.Min, p.Y.Max = 0, 90
-		drawn := false
-		for _, l := range lines {
-			it, ok, err := addBand(p, l.label, l.color, nil, l.pts(func(a AlignPoint) float64 { return a.WeightAngle }), false)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				legend.add(it)
-				drawn = true
-			}
+		drawn, err := drawLines(p, &legend, lines, func(a AlignPoint) float64 { return a.WeightAngle })
+		if err != nil {
+			return nil, err
 		}
 		if drawn {
 			panels = append(panels, p)
