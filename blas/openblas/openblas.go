@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/asymlab/asym/blas"
+	"github.com/asymlab/asym/blas/internal/gemmargs"
 )
 
 // Available reports whether this binary was built with OpenBLAS.
@@ -45,10 +46,6 @@ func trans(t gblas.Transpose) C.enum_CBLAS_TRANSPOSE {
 	return C.CblasTrans // Trans or ConjTrans (the same for real matrices), checked by the callers
 }
 
-func validTrans(t gblas.Transpose) bool {
-	return t == gblas.NoTrans || t == gblas.Trans || t == gblas.ConjTrans
-}
-
 // vecOK reports whether x holds the n ≥ 1 elements x[0], x[|inc|], ...,
 // x[(n−1)·|inc|] (BLAS addresses negative increments from the end).
 func vecOK(n int, x []float32, inc int) bool {
@@ -67,19 +64,7 @@ func vecOK(n int, x []float32, inc int) bool {
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C (row-major).
 func (i Implementation) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	aTrans, bTrans := tA != gblas.NoTrans, tB != gblas.NoTrans
-	ar, ac := m, k
-	if aTrans {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if bTrans {
-		br, bc = n, k
-	}
-	ok := validTrans(tA) && validTrans(tB) && m > 0 && n > 0 && k >= 0 &&
-		lda >= max(1, ac) && ldb >= max(1, bc) && ldc >= max(1, n) &&
-		len(a) >= (ar-1)*lda+ac && len(b) >= (br-1)*ldb+bc && len(c) >= (m-1)*ldc+n
-	if !ok {
+	if !gemmargs.Fits(tA, tB, m, n, k, a, lda, b, ldb, c, ldc) {
 		i.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -99,7 +84,7 @@ func (i Implementation) Sgemv(tA gblas.Transpose, m, n int, alpha float32, a []f
 	if tA != gblas.NoTrans {
 		lx, ly = m, n
 	}
-	ok := validTrans(tA) && m > 0 && n > 0 && lda >= n && len(a) >= (m-1)*lda+n &&
+	ok := gemmargs.ValidTrans(tA) && m > 0 && n > 0 && lda >= n && len(a) >= (m-1)*lda+n &&
 		vecOK(lx, x, incX) && vecOK(ly, y, incY)
 	if !ok {
 		i.Implementation.Sgemv(tA, m, n, alpha, a, lda, x, incX, beta, y, incY)

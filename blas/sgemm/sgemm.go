@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/asymlab/asym/blas/internal/gemmargs"
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -132,18 +133,7 @@ func UseKernel(name string) error {
 // is 0 and A and B are not read when alpha or k is 0. Invalid arguments
 // panic with gonum's messages.
 func (impl Implementation) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	aTrans, bTrans := tA != gblas.NoTrans, tB != gblas.NoTrans
-	ar, ac := m, k
-	if aTrans {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if bTrans {
-		br, bc = n, k
-	}
-	ok := active.micros != nil && validTrans(tA) && validTrans(tB) && m > 0 && n > 0 && k > 0 && alpha != 0 &&
-		lda >= max(1, ac) && ldb >= max(1, bc) && ldc >= max(1, n) &&
-		len(a) >= (ar-1)*lda+ac && len(b) >= (br-1)*ldb+bc && len(c) >= (m-1)*ldc+n
+	ok := active.micros != nil && k > 0 && alpha != 0 && gemmargs.Fits(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if !ok {
 		// gonum panics on invalid arguments with the standard messages,
 		// handles the empty and alpha = 0 cases, and is the portable
@@ -151,11 +141,7 @@ func (impl Implementation) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha floa
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	gemm(active, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-func validTrans(t gblas.Transpose) bool {
-	return t == gblas.NoTrans || t == gblas.Trans || t == gblas.ConjTrans
+	gemm(active, tA != gblas.NoTrans, tB != gblas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // workspace holds the packed blocks of A and B and an edge tile.
