@@ -252,12 +252,7 @@ func printBench(s *IO, rs []*train.BenchResult, asJSON bool) error {
 			}
 			out = append(out, x)
 		}
-		b, err := json.Marshal(out)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(s.Out, string(b))
-		return err
+		return s.printJSON(out)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\trule\tinput\tbatch\tprocs×threads\tms/step\trounds\timages/s\teval img/s\tload img/s\tpeak RSS MiB\tcomm\tvs bp\tcpu ms/step\tcpu vs bp\t")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -144,12 +143,7 @@ func benchGEMM(s *IO, threads, rounds int, minTime time.Duration, asJSON bool) e
 		}
 	}
 	if asJSON {
-		b, err := json.Marshal(out)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(s.Out, string(b))
-		return err
+		return s.printJSON(out)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	head := "product\top\tm×n×k\t"

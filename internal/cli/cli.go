@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,16 @@ type IO struct {
 	Out, Err io.Writer
 	// ErrTTY reports whether Err is a terminal (live progress).
 	ErrTTY bool
+}
+
+// printJSON writes v as one line of JSON to Out.
+func (s *IO) printJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(s.Out, string(b))
+	return err
 }
 
 // Main runs the asym command line with args and returns the exit code.

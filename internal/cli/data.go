@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -116,12 +115,7 @@ print its splits, sample shape, classes and normalisation constants.`,
 			}{info.Name, info.Source, train.Len(), test.Len(), info.Shape, info.Classes, info.ClassNames,
 				info.Norm.Mean, info.Norm.Std, info.Augment.Pad, info.Augment.FlipH}
 			if asJSON {
-				b, err := json.Marshal(res)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(s.Out, string(b))
-				return err
+				return s.printJSON(res)
 			}
 			classes := info.ClassNames
 			more := ""

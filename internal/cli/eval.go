@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -69,9 +68,7 @@ asym train) on the test split of its data set, or of another one with --data.`,
 				ImagesPerS float64 `json:"images_per_s"`
 			}{args[0], cfg.Data.Name, split, ds.Len(), ev.Acc, ev.Top5, ev.Loss, rate}
 			if asJSON {
-				b, _ := json.Marshal(res)
-				_, err = fmt.Fprintln(s.Out, string(b))
-				return err
+				return s.printJSON(res)
 			}
 			if cfg.Data.Name == "text" { // a language model: per character, no top-5
 				_, err = fmt.Fprintf(s.Out, "%s on %s/%s (%d windows): accuracy %.2f%%, loss %.4f, %.3f bits per character\n",

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -143,12 +142,7 @@ summary.json). One process at a time trains in a run directory (lock file
 
 func printSummary(s *IO, sum *train.Summary, asJSON bool) error {
 	if asJSON {
-		b, err := json.Marshal(sum)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(s.Out, string(b))
-		return err
+		return s.printJSON(sum)
 	}
 	if sum.Data == "text" {
 		_, err := fmt.Fprintf(s.Out, "validation loss %.4f, %.3f bits per character (unigram %.3f), accuracy %.2f%% after %d epochs, %d steps: %s on %s, rule %s, %.0f characters/s, %.1fs; run dir %s\n",
