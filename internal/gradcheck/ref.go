@@ -313,14 +313,7 @@ func SoftmaxCE(logits []float64, labels []int32, k int, eps float64) float64 {
 	var loss float64
 	for i, lab := range labels {
 		row := logits[i*k : (i+1)*k]
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		var se float64
-		for _, v := range row {
-			se += math.Exp(v - mx)
-		}
+		mx, se := maxSumExp(row)
 		lse := mx + math.Log(se)
 		for j, v := range row {
 			q := eps / float64(k)
@@ -377,4 +370,17 @@ func BatchNormMags(x, gamma, beta, r []float64, n, c, s int, eps float64) (y, dx
 		}
 	}
 	return y, dx, dgamma, dbeta
+}
+
+// maxSumExp returns the largest value of row and Σ exp(v − max), the
+// stable parts of a softmax or log-sum-exp.
+func maxSumExp(row []float64) (mx, sum float64) {
+	mx = math.Inf(-1)
+	for _, v := range row {
+		mx = max(mx, v)
+	}
+	for _, v := range row {
+		sum += math.Exp(v - mx)
+	}
+	return mx, sum
 }

@@ -59,14 +59,7 @@ func Softmax(x []float64, t, s int, causal bool) []float64 {
 			n = r%t + 1
 		}
 		row := x[r*s : r*s+n]
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(v - mx)
-		}
+		mx, sum := maxSumExp(row)
 		for j, v := range row {
 			y[r*s+j] = math.Exp(v-mx) / sum
 		}
