@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/asymlab/asym/data"
 	"github.com/asymlab/asym/nn"
 	"github.com/asymlab/asym/tensor"
 )
@@ -62,18 +63,8 @@ func TestBEveryUpdatesBOnlyOnEveryKthStep(t *testing.T) {
 				every := build(t, c)
 				c.Rule.BEvery = k
 				tr := build(t, c)
-				layers := tr.Net.WeightLayers()
-				step := 0
-				for b, err := range tr.loader.Epoch(0, 0) {
-					if err != nil {
-						t.Fatal(err)
-					}
-					before := snapshot(layers)
-					if _, _, err := tr.TrainStep(b.X, b.Labels); err != nil {
-						t.Fatal(err)
-					}
-					after := snapshot(layers)
-					for i, l := range layers {
+				trainSteps(t, tr, 2*k+2, func(step int, b *data.Batch, before, after []wb) {
+					for i, l := range tr.Net.WeightLayers() {
 						if tensor.Equal(before[i].w, after[i].w) {
 							t.Errorf("step %d: %s: W did not change", step, l.Name())
 						}
@@ -88,10 +79,7 @@ func TestBEveryUpdatesBOnlyOnEveryKthStep(t *testing.T) {
 						}
 						stateEqual(t, every, tr)
 					}
-					if step++; step == 2*k+2 {
-						break
-					}
-				}
+				})
 			})
 		}
 	}
@@ -137,6 +125,29 @@ func snapshot(ls []nn.WeightLayer) []wb {
 	return s
 }
 
+// trainSteps runs n training steps of tr on its first epoch's batches and
+// calls check after each with the step, its batch and snapshots of the
+// weight layers before and after it.
+func trainSteps(t *testing.T, tr *Trainer, n int, check func(step int, b *data.Batch, before, after []wb)) {
+	t.Helper()
+	layers := tr.Net.WeightLayers()
+	step := 0
+	for b, err := range tr.loader.Epoch(0, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(layers)
+		if _, _, err := tr.TrainStep(b.X, b.Labels); err != nil {
+			t.Fatal(err)
+		}
+		check(step, b, before, snapshot(layers))
+		if step++; step == n {
+			return
+		}
+	}
+	t.Fatalf("the epoch ended after %d of %d steps", step, n)
+}
+
 // TestBCoast checks rule.b_coast: between two updates of B its optimizer
 // steps with a zero gradient, so B keeps moving under momentum, and stays
 // put without momentum (and without weight decay on B, the default).
@@ -149,27 +160,14 @@ func TestBCoast(t *testing.T) {
 			nesterov := momentum != 0
 			c.Optim.Feedback = &FeedbackOpt{Momentum: &momentum, Nesterov: &nesterov}
 			tr := build(t, c)
-			layers := tr.Net.WeightLayers()
-			step := 0
-			for b, err := range tr.loader.Epoch(0, 0) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				before := snapshot(layers)
-				if _, _, err := tr.TrainStep(b.X, b.Labels); err != nil {
-					t.Fatal(err)
-				}
-				after := snapshot(layers)
-				for i, l := range layers {
+			trainSteps(t, tr, 2*k+1, func(step int, _ *data.Batch, before, after []wb) {
+				for i, l := range tr.Net.WeightLayers() {
 					changed := !tensor.Equal(before[i].b, after[i].b)
 					if want := step%k == 0 || momentum != 0; changed != want {
 						t.Errorf("step %d: %s: B changed = %v, want %v", step, l.Name(), changed, want)
 					}
 				}
-				if step++; step == 2*k+1 {
-					break
-				}
-			}
+			})
 		})
 	}
 }
