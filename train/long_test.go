@@ -21,7 +21,8 @@ func long(t *testing.T) {
 	}
 }
 
-func trainTo(t *testing.T, c Config) *Summary {
+// runConfig trains c to its end in a temporary directory.
+func runConfig(t *testing.T, c Config) *Summary {
 	t.Helper()
 	tr, err := New(c)
 	if err != nil {
@@ -31,6 +32,12 @@ func trainTo(t *testing.T, c Config) *Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func trainTo(t *testing.T, c Config) *Summary {
+	t.Helper()
+	s := runConfig(t, c)
 	t.Logf("%s %s %s: test accuracy %.2f%% after %d epochs (%.0f s, %.0f img/s)",
 		c.Data.Name, c.Model.Arch, c.Rule.Name, 100*s.TestAcc, s.Epochs, s.WallS, s.ImagesPerS)
 	return s

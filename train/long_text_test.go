@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"os"
 	"slices"
 	"testing"
@@ -27,14 +26,7 @@ func smallGPT(rule string, trainLimit int) Config {
 
 func trainText(t *testing.T, c Config) *Summary {
 	t.Helper()
-	tr, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := tr.Run(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := runConfig(t, c)
 	t.Logf("gpt %s: validation %.4f bits per character (unigram %.4f), %d steps, %.0f s",
 		c.Rule.Name, s.ValBitsPerChar, s.UnigramBitsPerChar, s.Steps, s.WallS)
 	return s
