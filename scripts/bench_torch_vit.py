@@ -4,8 +4,9 @@
 optimizer: SGD, lr 1e-4, Nesterov momentum 0.9, weight decay 1e-4) of
 asym's default ViT (patch embedding as a strided convolution, a learned
 position vector per token, pre-LN blocks, final LayerNorm, mean of the
-tokens, classifier) written with torch.nn, on the CPU, with the same
-sizes, batch and threads.
+tokens, classifier) written with torch.nn — the ViT of
+docs/transformers-interop.md (scripts/torch_transformers.py) — on the CPU,
+with the same sizes, batch and threads.
 
   python3 scripts/bench_torch_vit.py --threads 1 --batch 32
       One measurement: ms/step (median), CPU ms/step (median, all
@@ -18,55 +19,8 @@ Needs Debian's python3-torch; never needed by the tests.
 """
 import argparse
 import json
-import math
 import resource
 import statistics
-
-
-def vit(channels, height, width, classes, patch, dim, depth, heads, mlp):
-    """asym's vit (models/transformer_vit.go): images (N, C, H, W) -> logits."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    class Attention(nn.Module):
-        def __init__(self, d, h):
-            super().__init__()
-            self.heads = h
-            self.q, self.k, self.v, self.proj = (nn.Linear(d, d) for _ in range(4))
-
-        def forward(self, x):
-            n, t, d = x.shape
-            h = self.heads
-            q, k, v = (m(x).view(n, t, h, d // h).transpose(1, 2) for m in (self.q, self.k, self.v))
-            s = q @ k.transpose(-2, -1) / math.sqrt(d // h)
-            return self.proj((s.softmax(-1) @ v).transpose(1, 2).reshape(n, t, d))
-
-    class Block(nn.Module):  # pre-LN
-        def __init__(self, d, h, hidden):
-            super().__init__()
-            self.ln1, self.attn = nn.LayerNorm(d), Attention(d, h)
-            self.ln2, self.fc1, self.fc2 = nn.LayerNorm(d), nn.Linear(d, hidden), nn.Linear(hidden, d)
-
-        def forward(self, x):
-            x = x + self.attn(self.ln1(x))
-            return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))  # exact (erf) GELU
-
-    class ViT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.patch_embed = nn.Conv2d(channels, dim, patch, stride=patch)
-            self.pos_emb = nn.Parameter(torch.randn((height // patch) * (width // patch), dim))
-            self.blocks = nn.ModuleList(Block(dim, heads, mlp or 4 * dim) for _ in range(depth))
-            self.ln_f, self.head = nn.LayerNorm(dim), nn.Linear(dim, classes)
-
-        def forward(self, x):
-            x = self.patch_embed(x).flatten(2).transpose(1, 2) + self.pos_emb
-            for b in self.blocks:
-                x = b(x)
-            return self.head(self.ln_f(x).mean(1))
-
-    return ViT()
 
 
 def measure(a):
@@ -75,12 +29,13 @@ def measure(a):
     torch_threads.pin(a.threads)
     import torch
     import torch.nn.functional as F
+    from torch_transformers import ViT
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     c, h, w = a.input
     patch = a.patch or (4 if h >= 16 and w >= 16 else 2)
-    model = vit(c, h, w, a.classes, patch, a.dim, a.depth, a.heads, a.mlp)
+    model = ViT(c, h, w, a.classes, patch, dim=a.dim, depth=a.depth, heads=a.heads, mlp=a.mlp)
     opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, nesterov=True, weight_decay=1e-4)
     x = torch.randn(a.batch, c, h, w)
     y = torch.randint(a.classes, (a.batch,))
