@@ -286,10 +286,11 @@ type RunConfig struct {
 // weights grow until some diverge); a rule chosen on the command line
 // starts from [RuleDefaults].
 func Default() Config {
+	momentum, nesterov := MethodMomentum("sgd")
 	return Config{
 		Model: ModelConfig{Arch: "mlp", Init: "he", BatchNorm: true},
 		Data:  DataConfig{Name: "digits", Batch: 32, Workers: 2},
-		Optim: OptimConfig{Method: "sgd", LR: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4, Schedule: "cosine"},
+		Optim: OptimConfig{Method: "sgd", LR: 0.05, Momentum: momentum, Nesterov: nesterov, WeightDecay: 1e-4, Schedule: "cosine"},
 		Rule:  RuleConfig{Name: "bp", Layers: "all", BInit: "independent", BScale: 1},
 		Run:   RunConfig{Epochs: 30, Seed: 1, Keep: 2},
 	}
