@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
@@ -38,6 +40,30 @@ func Grads(loss func(args [][]float64) float64, args [][]float64, h float64) [][
 		}, args[k], &fd.Settings{Formula: fd.Central, Step: h, Concurrent: true})
 	}
 	return out
+}
+
+// KinkFreeGrads returns loss(args) and its central differences with step
+// h (see [Grads]) for a piecewise-smooth loss that records, in pattern,
+// the branch each of its kinks took (a ReLU's sign, say). It fails the
+// test if a difference crossed a kink, which would make it meaningless:
+// choose another seed or a smaller step then.
+func KinkFreeGrads(tb testing.TB, loss func(args [][]float64, pattern *[]bool) float64, args [][]float64, h float64) (float64, [][]float64) {
+	tb.Helper()
+	var base []bool
+	want := loss(args, &base)
+	var crossed atomic.Int64
+	num := Grads(func(a [][]float64) float64 {
+		var pat []bool
+		l := loss(a, &pat)
+		if !slices.Equal(pat, base) {
+			crossed.Add(1)
+		}
+		return l
+	}, args, h)
+	if crossed.Load() > 0 {
+		tb.Fatalf("%d central differences crossed a kink: choose another seed or a smaller step", crossed.Load())
+	}
+	return want, num
 }
 
 // Close checks |got_i − want_i| ≤ rel·mag_i + abs for every i (mag nil
