@@ -135,12 +135,11 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// TestInterrupt sends SIGINT to the process while a run trains: the run
-// saves a checkpoint, exits 130, and resumes to the same result as an
-// uninterrupted run.
-func TestInterrupt(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	args := []string{"train", "--model", "mlp", "--hidden", "64", "--epochs", "200", "--threads", "2", "--run-dir", dir}
+// interruptRun runs asym with args in the background, waits for the first
+// checkpoint of the run directory dir, calls before (if not nil), sends
+// SIGINT to the process and returns the run's exit code and stderr.
+func interruptRun(t *testing.T, dir string, before func(), args ...string) (int, string) {
+	t.Helper()
 	done := make(chan int)
 	var errs string
 	go func() {
@@ -148,27 +147,37 @@ func TestInterrupt(t *testing.T) {
 		errs = e
 		done <- code
 	}()
-	// Wait for the first epoch's checkpoint, then interrupt.
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, train.LatestName)); err == nil {
-			break
-		}
+	for !fileExists(filepath.Join(dir, train.LatestName)) {
 		if time.Now().After(deadline) {
 			t.Fatal("no checkpoint after 60 s")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if before != nil {
+		before()
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case code := <-done:
-		if code != ExitInterrupted {
-			t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitInterrupted, errs)
-		}
+		return code, errs
 	case <-time.After(60 * time.Second):
 		t.Fatal("run did not stop within 60 s of SIGINT")
+		return 0, ""
+	}
+}
+
+// TestInterrupt sends SIGINT to the process while a run trains: the run
+// saves a checkpoint, exits 130, and resumes to the same result as an
+// uninterrupted run.
+func TestInterrupt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--model", "mlp", "--hidden", "64", "--epochs", "200", "--threads", "2", "--run-dir", dir}
+	code, errs := interruptRun(t, dir, nil, args...)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitInterrupted, errs)
 	}
 	if !strings.Contains(errs, "--resume") {
 		t.Errorf("the message should say how to resume: %s", errs)
